@@ -1,0 +1,107 @@
+import { PassThrough } from "node:stream";
+import { describe, expect, test } from "vitest";
+import { COMMANDS, main } from "./cli.ts";
+import { defineCommand } from "./command.ts";
+import { integer } from "./options.ts";
+import { runCommand } from "./run_command.ts";
+import { runCli } from "./_test_cli.ts";
+
+function capture() {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  const waiting: [string, () => void][] = [];
+  stdout.on("data", (c) => {
+    out += c;
+    for (const [text, resolve] of waiting) if (out.includes(text)) resolve();
+  });
+  stderr.on("data", (c) => (err += c));
+  const waitFor = (text: string) =>
+    new Promise<void>((resolve) => (out.includes(text) ? resolve() : waiting.push([text, resolve])));
+  return { stdout, stderr, out: () => out, err: () => err, waitFor };
+}
+
+const demo = defineCommand({
+  name: "demo",
+  summary: "A command for the frame's tests",
+  usage: "[options]",
+  examples: ["socklab demo --count 2"],
+  options: { count: { type: "string", description: "How many", default: "1", parse: integer("count", 1, 10) } },
+  async run({ values, out, signal }) {
+    out.event("tick", { count: values.count }, `count ${values.count}`);
+    if (values.count === 7) throw new Error("a bug");
+    if (values.count === 9) {
+      out.listening(["tcp://127.0.0.1:1"]);
+      await new Promise((resolve) => signal.addEventListener("abort", resolve));
+      out.line("stopped");
+    }
+    return 0;
+  },
+});
+
+describe("the command frame", () => {
+  test("parses and converts options", async () => {
+    const io = capture();
+    expect(await runCommand(demo, ["--count", "3"], io)).toBe(0);
+    expect(io.out()).toBe("count 3\n");
+  });
+  test("--json prints one object per event", async () => {
+    const io = capture();
+    await runCommand(demo, ["--json"], io);
+    expect(JSON.parse(io.out())).toMatchObject({ event: "tick", count: 1 });
+  });
+  test("--quiet drops event lines", async () => {
+    const io = capture();
+    await runCommand(demo, ["-q"], io);
+    expect(io.out()).toBe("");
+  });
+  test("a bad option value is a usage error with exit code 2", async () => {
+    const io = capture();
+    expect(await runCommand(demo, ["--count", "11"], io)).toBe(2);
+    expect(io.err()).toBe('socklab demo: Cannot use --count "11": expected a whole number from 1 to 10\nRun "socklab demo --help" for usage.\n');
+  });
+  test("an unknown option is a usage error with exit code 2", async () => {
+    const io = capture();
+    expect(await runCommand(demo, ["--nope"], io)).toBe(2);
+    expect(io.err()).toMatch(/^socklab demo: Unknown option '--nope'/);
+  });
+  test("a bug prints a stack and exits 1", async () => {
+    const io = capture();
+    expect(await runCommand(demo, ["--count", "7"], io)).toBe(1);
+    expect(io.err()).toMatch(/^socklab demo: unexpected error \(a bug; please report it\)\nError: a bug\n\s+at /);
+  });
+  test("the stop signal ends a server with exit code 0", async () => {
+    const io = capture();
+    const controller = new AbortController();
+    const running = runCommand(demo, ["--count", "9"], { stdout: io.stdout, stderr: io.stderr, signal: controller.signal });
+    await io.waitFor("listening on");
+    controller.abort();
+    expect(await running).toBe(0);
+    expect(io.out()).toBe("count 9\nlistening on tcp://127.0.0.1:1\nstopped\n");
+  });
+  test("--help shows options, defaults and examples", async () => {
+    const io = capture();
+    expect(await runCommand(demo, ["--help"], io)).toBe(0);
+    expect(io.out()).toContain("--count VALUE");
+    expect(io.out()).toContain("(default: 1)");
+    expect(io.out()).toContain("socklab demo --count 2");
+  });
+});
+
+describe("socklab", () => {
+  test("lists every command", async () => {
+    const io = capture();
+    expect(await main(["--help"], io)).toBe(0);
+    for (const c of COMMANDS) expect(io.out()).toContain(c.name);
+  });
+  test("an unknown command exits 2", async () => {
+    const io = capture();
+    expect(await main(["nope"], io)).toBe(2);
+    expect(io.err()).toBe('socklab: unknown command "nope"\nRun "socklab --help" for the list of commands.\n');
+  });
+  test("--version prints the version as a real process", async () => {
+    const r = await runCli(["--version"]);
+    expect(r).toMatchObject({ code: 0, stdout: "0.1.0\n", stderr: "" });
+  });
+});

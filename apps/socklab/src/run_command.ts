@@ -1,0 +1,142 @@
+/**
+ * Runs one command: parses its options, wires the stop signal, prints known
+ * errors as one line and picks the exit code.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { isUserFacingError } from "@socklab/core";
+import { type Command, ExitCode, type OptionSpecs, UsageError } from "./command.ts";
+import { formatHelp } from "./format_help.ts";
+import { Output } from "./output.ts";
+
+/** Where a command runs; tests pass their own streams and signal. */
+export interface RunOptions {
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr?: NodeJS.WritableStream;
+  /** Stops the command instead of SIGINT/SIGTERM (tests). */
+  signal?: AbortSignal;
+  /** Listen for SIGINT/SIGTERM (the real process does, tests do not). */
+  handleSignals?: boolean;
+}
+
+const FRAME_OPTIONS = {
+  help: { type: "boolean", short: "h", description: "Show this help" },
+  json: { type: "boolean", description: "Print one JSON object per event on stdout, for scripts" },
+  quiet: { type: "boolean", short: "q", description: "No per-event lines (the ready line and errors still print)" },
+  color: { type: "boolean", description: "Force colours (default: only on a TTY, never with NO_COLOR)" },
+  "no-color": { type: "boolean", description: "No colours" },
+} as const;
+
+/**
+ * Runs a command with its arguments.
+ *
+ * @param command The command.
+ * @param argv Its arguments (after the command name).
+ * @param options Streams and stop signal.
+ * @returns The exit code: 0 ok (also after a graceful stop), 1 runtime error, 2 usage error.
+ */
+export async function runCommand<O extends OptionSpecs>(
+  command: Command<O>,
+  argv: readonly string[],
+  options: RunOptions = {},
+): Promise<number> {
+  const stderr = options.stderr ?? process.stderr;
+  const specs: OptionSpecs = { ...command.options, ...FRAME_OPTIONS };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: Object.fromEntries(
+        Object.entries(specs).map(([name, spec]) => [
+          name,
+          {
+            type: spec.type,
+            ...(spec.short === undefined ? {} : { short: spec.short }),
+            ...(spec.multiple ? { multiple: true } : {}),
+          },
+        ]),
+      ),
+    });
+  } catch (err) {
+    return usageFailure(command, stderr, (err as Error).message.replace(/\. To specify .*$/s, ""));
+  }
+  const raw = parsed.values as Record<string, unknown>;
+  const out = new Output({
+    json: raw.json === true,
+    quiet: raw.quiet === true,
+    ...(raw.color === true ? { color: true } : raw["no-color"] === true ? { color: false } : {}),
+    ...(options.stdout === undefined ? {} : { stdout: options.stdout as never }),
+    stderr: stderr as never,
+  });
+  if (raw.help === true) {
+    out.stdout.write(formatHelp(command, FRAME_OPTIONS, out.style));
+    return ExitCode.ok;
+  }
+
+  const values: Record<string, unknown> = {};
+  try {
+    for (const [name, spec] of Object.entries(command.options)) {
+      const given = raw[name] ?? spec.default;
+      if (spec.parse === undefined || given === undefined || typeof given === "boolean") {
+        values[name] = given ?? (spec.type === "boolean" ? false : spec.multiple ? [] : undefined);
+      } else if (Array.isArray(given)) {
+        values[name] = given.map((v) => spec.parse!(String(v)));
+      } else {
+        values[name] = spec.parse(String(given));
+      }
+    }
+  } catch (err) {
+    if (isUserFacingError(err)) return usageFailure(command, stderr, err.message);
+    throw err;
+  }
+
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  options.signal?.addEventListener("abort", stop, { once: true });
+  let signals = 0;
+  const onSignal = (name: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals === 1) {
+      controller.abort(new Error(`Stopped by ${name}`));
+    } else {
+      stderr.write(`socklab: stopping at once (${name} again)\n`);
+      process.exit(name === "SIGINT" ? 130 : 143);
+    }
+  };
+  if (options.handleSignals) {
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  }
+  try {
+    const code = await command.run({
+      values: values as never,
+      positionals: parsed.positionals,
+      out,
+      signal: controller.signal,
+    });
+    return code ?? ExitCode.ok;
+  } catch (err) {
+    if (err instanceof UsageError) return usageFailure(command, stderr, err.message);
+    if (isUserFacingError(err)) {
+      stderr.write(`socklab ${command.name}: ${err.message}\n`);
+      return ExitCode.failure;
+    }
+    stderr.write(`socklab ${command.name}: unexpected error (a bug; please report it)\n`);
+    stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return ExitCode.failure;
+  } finally {
+    if (options.handleSignals) {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+    options.signal?.removeEventListener("abort", stop);
+  }
+}
+
+function usageFailure(command: Command<OptionSpecs>, stderr: NodeJS.WritableStream, message: string): number {
+  stderr.write(`socklab ${command.name}: ${message}\nRun "socklab ${command.name} --help" for usage.\n`);
+  return ExitCode.usage;
+}

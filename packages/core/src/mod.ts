@@ -1,0 +1,25 @@
+/**
+ * What every socklab transport shares: the address model (`tcp://`, `udp://`,
+ * `unix://`, `unixgram://`), host and port checks, safe UNIX socket path
+ * preparation, bytes and text helpers, the stream-connection API used by TCP and
+ * UNIX stream sockets, and the error hierarchy with one-line messages.
+ *
+ * @example
+ * ```ts
+ * import { formatAddress, parseAddress } from "@socklab/core";
+ * formatAddress(parseAddress("udp://[::1]:53")); // "udp://[::1]:53"
+ * ```
+ *
+ * @module
+ */
+export * from "./address.ts";
+export * from "./errors.ts";
+export * from "./format_address.ts";
+export * from "./host.ts";
+export * from "./ipv4.ts";
+export * from "./parse_address.ts";
+export { parsePort, privilegedPortNote, servicePort, unprivilegedPortStart } from "./port.ts";
+export * from "./resolve_host.ts";
+export * from "./system_error.ts";
+export * from "./unix_path.ts";
+export * from "./unix_path_limit.ts";
