@@ -5,8 +5,8 @@
  * @module
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 
 /** The socklab executable. */
 export const SOCKLAB_BIN: string = fileURLToPath(new URL("../bin/socklab.js", import.meta.url));
@@ -47,7 +47,11 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
   const lines: string[] = [];
   let stdout = "";
   let stderr = "";
-  const waiters = new Set<{ pattern: RegExp; resolve: (m: RegExpExecArray) => void; reject: (e: Error) => void }>();
+  const waiters = new Set<{
+    pattern: RegExp;
+    resolve: (m: RegExpExecArray) => void;
+    reject: (e: Error) => void;
+  }>();
   child.stdout.on("data", (chunk: Buffer) => {
     stdout += chunk.toString();
   });
@@ -67,7 +71,11 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
   const result = new Promise<CliResult>((resolve) => {
     child.once("close", (code, signal) => {
       for (const w of waiters) {
-        w.reject(new Error(`socklab ${args.join(" ")} ended (${code ?? signal}) before printing ${w.pattern}\nstdout: ${stdout}\nstderr: ${stderr}`));
+        w.reject(
+          new Error(
+            `socklab ${args.join(" ")} ended (${code ?? signal}) before printing ${w.pattern}\nstdout: ${stdout}\nstderr: ${stderr}`,
+          ),
+        );
       }
       waiters.clear();
       resolve({ code, signal, stdout, stderr });
@@ -83,7 +91,9 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
         if (m !== null) return Promise.resolve(m);
       }
       if (child.exitCode !== null || child.signalCode !== null) {
-        return Promise.reject(new Error(`socklab already ended before printing ${pattern}\nstderr: ${stderr}`));
+        return Promise.reject(
+          new Error(`socklab already ended before printing ${pattern}\nstderr: ${stderr}`),
+        );
       }
       return new Promise((resolve, reject) => waiters.add({ pattern, resolve, reject }));
     },
@@ -101,7 +111,10 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
  * @param input Bytes for stdin (closed afterwards).
  * @returns Exit code and output.
  */
-export async function runCli(args: readonly string[], input?: string | Uint8Array): Promise<CliResult> {
+export async function runCli(
+  args: readonly string[],
+  input?: string | Uint8Array,
+): Promise<CliResult> {
   const cli = startCli(args);
   cli.child.stdin.end(input);
   return cli.result;
@@ -113,7 +126,9 @@ export async function runCli(args: readonly string[], input?: string | Uint8Arra
  * @param args The arguments (use `--port 0` or a temp-dir `--path`).
  * @returns The process and the URI from `listening on …` (the first, if several).
  */
-export async function startServer(args: readonly string[]): Promise<CliProcess & { address: string }> {
+export async function startServer(
+  args: readonly string[],
+): Promise<CliProcess & { address: string }> {
   const cli = startCli(args);
   const m = await cli.waitForLine(/^listening on (\S+)/);
   return Object.assign(cli, { address: m[1]! });

@@ -19,17 +19,61 @@ export interface CommandEntry {
 
 /** Every subcommand, in the order `socklab --help` lists them. */
 export const COMMANDS: readonly CommandEntry[] = [
-  { name: "lab", module: "lab", summary: "Every transport at once on the tutorial's defaults (npm start)" },
-  { name: "tcp-server", module: "tcp_server", summary: 'The tutorial\'s web server: "Hallo Welt!" to browsers, curl and listing 3.3 (3.1)' },
-  { name: "tcp-client", module: "tcp_client", summary: "The tutorial's client: fetch the page, or talk raw TCP like nc (3.2)" },
-  { name: "udp-server", module: "udp_server", summary: "Print each UDP datagram with its sender, optionally echo it (3.3.1)" },
-  { name: "udp-client", module: "udp_client", summary: "Send UDP datagrams, eighteen 1s by default, and wait for replies (3.3.2)" },
-  { name: "unix-stream-server", module: "unix_stream_server", summary: "Serve on a UNIX stream socket file, safe against stale files (3.3.3)" },
-  { name: "unix-stream-client", module: "unix_stream_client", summary: 'Send "Hallo Welt!" to a UNIX stream socket, or pipe stdin like nc -U (3.3.4)' },
-  { name: "unix-dgram-server", module: "unix_dgram_server", summary: "Print each UNIX datagram with its sender path, optionally echo it (3.3.5)" },
-  { name: "unix-dgram-client", module: "unix_dgram_client", summary: 'Send "Hallo Welt!" as a UNIX datagram and wait for replies (3.3.6)' },
-  { name: "multiplex", module: "multiplex", summary: "The tutorial's select() server: many clients, echo or chat, idle tick (3.4)" },
-  { name: "address", module: "address", summary: "Explain an address: its parts, what a host resolves to, port and path checks" },
+  {
+    name: "lab",
+    module: "lab",
+    summary: "Every transport at once on the tutorial's defaults (npm start)",
+  },
+  {
+    name: "tcp-server",
+    module: "tcp_server",
+    summary: 'The tutorial\'s web server: "Hallo Welt!" to browsers, curl and listing 3.3 (3.1)',
+  },
+  {
+    name: "tcp-client",
+    module: "tcp_client",
+    summary: "The tutorial's client: fetch the page, or talk raw TCP like nc (3.2)",
+  },
+  {
+    name: "udp-server",
+    module: "udp_server",
+    summary: "Print each UDP datagram with its sender, optionally echo it (3.3.1)",
+  },
+  {
+    name: "udp-client",
+    module: "udp_client",
+    summary: "Send UDP datagrams, eighteen 1s by default, and wait for replies (3.3.2)",
+  },
+  {
+    name: "unix-stream-server",
+    module: "unix_stream_server",
+    summary: "Serve on a UNIX stream socket file, safe against stale files (3.3.3)",
+  },
+  {
+    name: "unix-stream-client",
+    module: "unix_stream_client",
+    summary: 'Send "Hallo Welt!" to a UNIX stream socket, or pipe stdin like nc -U (3.3.4)',
+  },
+  {
+    name: "unix-dgram-server",
+    module: "unix_dgram_server",
+    summary: "Print each UNIX datagram with its sender path, optionally echo it (3.3.5)",
+  },
+  {
+    name: "unix-dgram-client",
+    module: "unix_dgram_client",
+    summary: 'Send "Hallo Welt!" as a UNIX datagram and wait for replies (3.3.6)',
+  },
+  {
+    name: "multiplex",
+    module: "multiplex",
+    summary: "The tutorial's select() server: many clients, echo or chat, idle tick (3.4)",
+  },
+  {
+    name: "address",
+    module: "address",
+    summary: "Explain an address: its parts, what a host resolves to, port and path checks",
+  },
 ];
 
 function version(): string {
@@ -43,7 +87,9 @@ function version(): string {
  * @returns The command.
  */
 export async function loadCommand(entry: CommandEntry): Promise<Command<OptionSpecs>> {
-  const module = (await import(`./commands/${entry.module}.ts`)) as { default: Command<OptionSpecs> };
+  const module = (await import(`./commands/${entry.module}.ts`)) as {
+    default: Command<OptionSpecs>;
+  };
   return module.default;
 }
 
@@ -85,7 +131,9 @@ export async function main(argv: readonly string[], options: RunOptions = {}): P
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (entry === undefined) {
-    stderr.write(`socklab: unknown command "${name}"\nRun "socklab --help" for the list of commands.\n`);
+    stderr.write(
+      `socklab: unknown command "${name}"\nRun "socklab --help" for the list of commands.\n`,
+    );
     return 2;
   }
   return runCommand(await loadCommand(entry), rest, options);

@@ -1,10 +1,10 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, test } from "vitest";
+import { runCli } from "./_test_cli.ts";
 import { COMMANDS, main } from "./cli.ts";
 import { defineCommand } from "./command.ts";
 import { integer } from "./options.ts";
 import { runCommand } from "./run_command.ts";
-import { runCli } from "./_test_cli.ts";
 
 function capture() {
   const stdout = new PassThrough();
@@ -18,7 +18,9 @@ function capture() {
   });
   stderr.on("data", (c) => (err += c));
   const waitFor = (text: string) =>
-    new Promise<void>((resolve) => (out.includes(text) ? resolve() : waiting.push([text, resolve])));
+    new Promise<void>((resolve) =>
+      out.includes(text) ? resolve() : waiting.push([text, resolve]),
+    );
   return { stdout, stderr, out: () => out, err: () => err, waitFor };
 }
 
@@ -27,7 +29,14 @@ const demo = defineCommand({
   summary: "A command for the frame's tests",
   usage: "[options]",
   examples: ["socklab demo --count 2"],
-  options: { count: { type: "string", description: "How many", default: "1", parse: integer("count", 1, 10) } },
+  options: {
+    count: {
+      type: "string",
+      description: "How many",
+      default: "1",
+      parse: integer("count", 1, 10),
+    },
+  },
   async run({ values, out, signal }) {
     out.event("tick", { count: values.count }, `count ${values.count}`);
     if (values.count === 7) throw new Error("a bug");
@@ -59,7 +68,9 @@ describe("the command frame", () => {
   test("a bad option value is a usage error with exit code 2", async () => {
     const io = capture();
     expect(await runCommand(demo, ["--count", "11"], io)).toBe(2);
-    expect(io.err()).toBe('socklab demo: Cannot use --count "11": expected a whole number from 1 to 10\nRun "socklab demo --help" for usage.\n');
+    expect(io.err()).toBe(
+      'socklab demo: Cannot use --count "11": expected a whole number from 1 to 10\nRun "socklab demo --help" for usage.\n',
+    );
   });
   test("an unknown option is a usage error with exit code 2", async () => {
     const io = capture();
@@ -69,12 +80,18 @@ describe("the command frame", () => {
   test("a bug prints a stack and exits 1", async () => {
     const io = capture();
     expect(await runCommand(demo, ["--count", "7"], io)).toBe(1);
-    expect(io.err()).toMatch(/^socklab demo: unexpected error \(a bug; please report it\)\nError: a bug\n\s+at /);
+    expect(io.err()).toMatch(
+      /^socklab demo: unexpected error \(a bug; please report it\)\nError: a bug\n\s+at /,
+    );
   });
   test("the stop signal ends a server with exit code 0", async () => {
     const io = capture();
     const controller = new AbortController();
-    const running = runCommand(demo, ["--count", "9"], { stdout: io.stdout, stderr: io.stderr, signal: controller.signal });
+    const running = runCommand(demo, ["--count", "9"], {
+      stdout: io.stdout,
+      stderr: io.stderr,
+      signal: controller.signal,
+    });
     await io.waitFor("listening on");
     controller.abort();
     expect(await running).toBe(0);
@@ -98,7 +115,9 @@ describe("socklab", () => {
   test("an unknown command exits 2", async () => {
     const io = capture();
     expect(await main(["nope"], io)).toBe(2);
-    expect(io.err()).toBe('socklab: unknown command "nope"\nRun "socklab --help" for the list of commands.\n');
+    expect(io.err()).toBe(
+      'socklab: unknown command "nope"\nRun "socklab --help" for the list of commands.\n',
+    );
   });
   test("--version prints the version as a real process", async () => {
     const r = await runCli(["--version"]);

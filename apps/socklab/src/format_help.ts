@@ -9,12 +9,21 @@ import type { Output } from "./output.ts";
  * @param style Colour helpers.
  * @returns The help text, ending in a newline.
  */
-export function formatHelp(command: Command<OptionSpecs>, frameOptions: OptionSpecs, style: Output["style"]): string {
-  const lines = [`${style.bold(`socklab ${command.name}`)} — ${command.summary}`, "", `Usage: socklab ${command.name} ${command.usage}`.trimEnd()];
+export function formatHelp(
+  command: Command<OptionSpecs>,
+  frameOptions: OptionSpecs,
+  style: Output["style"],
+): string {
+  const lines = [
+    `${style.bold(`socklab ${command.name}`)} — ${command.summary}`,
+    "",
+    `Usage: socklab ${command.name} ${command.usage}`.trimEnd(),
+  ];
   if (command.description) lines.push("", command.description);
   const rows = Object.entries({ ...command.options, ...frameOptions }).map(([name, spec]) => {
     const flag = `${spec.short ? `-${spec.short}, ` : "    "}--${name}${spec.type === "string" ? ` ${spec.valueName ?? "VALUE"}` : ""}`;
-    const def = spec.default !== undefined && spec.default !== false ? ` (default: ${spec.default})` : "";
+    const def =
+      spec.default !== undefined && spec.default !== false ? ` (default: ${spec.default})` : "";
     return [flag, `${spec.description}${def}`] as const;
   });
   const width = Math.max(...rows.map(([flag]) => flag.length));

@@ -15,11 +15,17 @@ import type { OptionSpec } from "./command.ts";
  * @param max Largest allowed value.
  * @returns A parser for {@linkcode OptionSpec.parse}.
  */
-export function integer(name: string, min = 0, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+export function integer(
+  name: string,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): (value: string) => number {
   return (value) => {
     const n = Number(value);
     if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw rangeError(`Cannot use --${name} "${value}": expected a whole number from ${min} to ${max}`);
+      throw rangeError(
+        `Cannot use --${name} "${value}": expected a whole number from ${min} to ${max}`,
+      );
     }
     return n;
   };
@@ -34,7 +40,10 @@ export function integer(name: string, min = 0, max = Number.MAX_SAFE_INTEGER): (
 export function duration(name: string): (value: string) => number {
   return (value) => {
     const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-    if (match === null) throw rangeError(`Cannot use --${name} "${value}": expected a duration such as 500, 500ms, 5s or 2m`);
+    if (match === null)
+      throw rangeError(
+        `Cannot use --${name} "${value}": expected a duration such as 500, 500ms, 5s or 2m`,
+      );
     const unit = match[2] ?? "ms";
     return Math.round(Number(match[1]) * (unit === "m" ? 60_000 : unit === "s" ? 1000 : 1));
   };
@@ -48,7 +57,8 @@ export function duration(name: string): (value: string) => number {
  */
 export function seconds(name: string): (value: string) => number {
   const ms = duration(name);
-  return (value) => (/^\d+(\.\d+)?$/.test(value.trim()) ? Math.round(Number(value) * 1000) : ms(value));
+  return (value) =>
+    /^\d+(\.\d+)?$/.test(value.trim()) ? Math.round(Number(value) * 1000) : ms(value);
 }
 
 function rangeError(message: string): RangeError {
@@ -81,7 +91,10 @@ export const portOption = {
 } as const satisfies OptionSpec<number>;
 
 /** The same for UDP, where service names are looked up for udp. */
-export const udpPortOption = { ...portOption, parse: (value: string) => parsePort(value, "udp") } as const satisfies OptionSpec<number>;
+export const udpPortOption = {
+  ...portOption,
+  parse: (value: string) => parsePort(value, "udp"),
+} as const satisfies OptionSpec<number>;
 
 /**
  * `--path`: a UNIX socket path, or `@name` for a Linux abstract socket.

@@ -20,7 +20,14 @@ export interface OutputOptions {
 
 type Style = (text: string) => string;
 
-const codes = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] } as const;
+const codes = {
+  bold: [1, 22],
+  dim: [2, 22],
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  cyan: [36, 39],
+} as const;
 
 /** Printer shared by every command. */
 export class Output {
@@ -61,7 +68,9 @@ export class Output {
    */
   event(event: string, fields: Record<string, unknown>, line: string | (() => string)): void {
     if (this.json) {
-      this.stdout.write(`${JSON.stringify({ event, time: new Date().toISOString(), ...fields })}\n`);
+      this.stdout.write(
+        `${JSON.stringify({ event, time: new Date().toISOString(), ...fields })}\n`,
+      );
     } else if (!this.quiet) {
       this.stdout.write(`${typeof line === "function" ? line() : line}\n`);
     }
@@ -75,7 +84,9 @@ export class Output {
    */
   listening(addresses: readonly string[]): void {
     if (this.json) {
-      this.stdout.write(`${JSON.stringify({ event: "listening", time: new Date().toISOString(), addresses })}\n`);
+      this.stdout.write(
+        `${JSON.stringify({ event: "listening", time: new Date().toISOString(), addresses })}\n`,
+      );
       return;
     }
     for (const address of addresses) this.stdout.write(`listening on ${address}\n`);

@@ -23,8 +23,15 @@ export interface RunOptions {
 const FRAME_OPTIONS = {
   help: { type: "boolean", short: "h", description: "Show this help" },
   json: { type: "boolean", description: "Print one JSON object per event on stdout, for scripts" },
-  quiet: { type: "boolean", short: "q", description: "No per-event lines (the ready line and errors still print)" },
-  color: { type: "boolean", description: "Force colours (default: only on a TTY, never with NO_COLOR)" },
+  quiet: {
+    type: "boolean",
+    short: "q",
+    description: "No per-event lines (the ready line and errors still print)",
+  },
+  color: {
+    type: "boolean",
+    description: "Force colours (default: only on a TTY, never with NO_COLOR)",
+  },
   "no-color": { type: "boolean", description: "No colours" },
 } as const;
 
@@ -136,7 +143,13 @@ export async function runCommand<O extends OptionSpecs>(
   }
 }
 
-function usageFailure(command: Command<OptionSpecs>, stderr: NodeJS.WritableStream, message: string): number {
-  stderr.write(`socklab ${command.name}: ${message}\nRun "socklab ${command.name} --help" for usage.\n`);
+function usageFailure(
+  command: Command<OptionSpecs>,
+  stderr: NodeJS.WritableStream,
+  message: string,
+): number {
+  stderr.write(
+    `socklab ${command.name}: ${message}\nRun "socklab ${command.name} --help" for usage.\n`,
+  );
   return ExitCode.usage;
 }

@@ -92,9 +92,12 @@ export class AddressInUseError extends SocketError {
 export class NotASocketError extends SocklabError {
   readonly path: string;
   constructor(path: string, kind: string) {
-    super(`Cannot use "${path}" as a socket: it is ${kind}, not a socket; remove it yourself if it is not needed`, {
-      code: "ERR_SOCKLAB_NOT_A_SOCKET",
-    });
+    super(
+      `Cannot use "${path}" as a socket: it is ${kind}, not a socket; remove it yourself if it is not needed`,
+      {
+        code: "ERR_SOCKLAB_NOT_A_SOCKET",
+      },
+    );
     this.name = "NotASocketError";
     this.path = path;
   }
@@ -105,10 +108,9 @@ export class DatagramTooLargeError extends SocklabError {
   readonly size: number;
   readonly limit: number;
   constructor(size: number, limit: number, transport: string) {
-    super(
-      `Cannot send ${size} bytes in one ${transport} datagram: the limit is ${limit} bytes`,
-      { code: "ERR_SOCKLAB_DATAGRAM_TOO_LARGE" },
-    );
+    super(`Cannot send ${size} bytes in one ${transport} datagram: the limit is ${limit} bytes`, {
+      code: "ERR_SOCKLAB_DATAGRAM_TOO_LARGE",
+    });
     this.name = "DatagramTooLargeError";
     this.size = size;
     this.limit = limit;

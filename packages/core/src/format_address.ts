@@ -6,7 +6,12 @@ const PATH_SAFE = /[A-Za-z0-9\-._~/!$&'()*+,;=:@]/;
 function encodePath(path: string): string {
   let out = "";
   for (const ch of path) {
-    out += PATH_SAFE.test(ch) ? ch : encodeURIComponent(ch).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    out += PATH_SAFE.test(ch)
+      ? ch
+      : encodeURIComponent(ch).replace(
+          /[!'()*]/g,
+          (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+        );
   }
   return out;
 }

@@ -51,10 +51,11 @@ function hostNameProblem(host: string): string | undefined {
   const name = host.endsWith(".") ? host.slice(0, -1) : host;
   if (name.length === 0) return "a host name cannot be empty";
   if (name.length > 253) return "a host name has at most 253 characters";
-  if (/^[0-9.]+$/.test(name)) return "not a valid IPv4 address (four numbers 0 to 255 separated by dots)";
+  if (/^[0-9.]+$/.test(name))
+    return "not a valid IPv4 address (four numbers 0 to 255 separated by dots)";
   if (name.includes(":")) return "not a valid IPv6 address";
   for (const label of name.split(".")) {
-    if (label.length === 0) return "a host name cannot contain empty labels (\"..\")";
+    if (label.length === 0) return 'a host name cannot contain empty labels ("..")';
     if (label.length > 63) return `the label "${label}" is longer than 63 characters`;
     if (!LABEL.test(label)) {
       return `the label "${label}" may only hold letters, digits and inner hyphens`;

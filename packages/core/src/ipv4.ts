@@ -15,7 +15,11 @@ import { invalidArgument } from "./errors.ts";
  */
 export function ipv4ToInt(address: string): number {
   if (!isIPv4(address)) {
-    throw invalidArgument("type", "ERR_SOCKLAB_INVALID_IPV4", `Cannot read "${address}" as an IPv4 address: expected four numbers 0 to 255 separated by dots`);
+    throw invalidArgument(
+      "type",
+      "ERR_SOCKLAB_INVALID_IPV4",
+      `Cannot read "${address}" as an IPv4 address: expected four numbers 0 to 255 separated by dots`,
+    );
   }
   return address.split(".").reduce((n, part) => n * 256 + Number(part), 0);
 }
@@ -34,7 +38,11 @@ export function ipv4ToInt(address: string): number {
  */
 export function intToIpv4(value: number): string {
   if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
-    throw invalidArgument("range", "ERR_SOCKLAB_INVALID_IPV4", `Cannot turn "${value}" into an IPv4 address: expected an integer from 0 to 4294967295`);
+    throw invalidArgument(
+      "range",
+      "ERR_SOCKLAB_INVALID_IPV4",
+      `Cannot turn "${value}" into an IPv4 address: expected an integer from 0 to 4294967295`,
+    );
   }
   return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join(".");
 }

@@ -14,13 +14,18 @@ describe("ipv4ToInt() / intToIpv4()", () => {
   });
   test("ipv4ToInt() rejects what is not a dotted quad", () => {
     for (const bad of ["256.0.0.1", "1.2.3", "::1", "localhost", ""]) {
-      expect(() => ipv4ToInt(bad)).toThrow(expect.objectContaining({ code: "ERR_SOCKLAB_INVALID_IPV4" }));
+      expect(() => ipv4ToInt(bad)).toThrow(
+        expect.objectContaining({ code: "ERR_SOCKLAB_INVALID_IPV4" }),
+      );
     }
   });
   test("intToIpv4() rejects numbers outside 32 bits", () => {
-    for (const bad of [-1, 2 ** 32, 1.5, Number.NaN]) expect(() => intToIpv4(bad)).toThrow(RangeError);
+    for (const bad of [-1, 2 ** 32, 1.5, Number.NaN])
+      expect(() => intToIpv4(bad)).toThrow(RangeError);
   });
   test("every 32-bit number round-trips", () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (n) => ipv4ToInt(intToIpv4(n)) === n));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), (n) => ipv4ToInt(intToIpv4(n)) === n),
+    );
   });
 });

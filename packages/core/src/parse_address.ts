@@ -39,20 +39,33 @@ export function parseAddress(text: string, options: ParseAddressOptions = {}): S
   if (match !== null && TRANSPORTS.includes(match[1]!.toLowerCase() as Transport)) {
     transport = match[1]!.toLowerCase() as Transport;
     rest = match[2]!;
-  } else if (match !== null && /^[a-z][a-z0-9+.-]*$/i.test(match[1]!) && match[2]!.startsWith("//")) {
-    throw new AddressError(`Cannot parse address "${text}": unknown scheme "${match[1]}" (use tcp, udp, unix or unixgram)`);
+  } else if (
+    match !== null &&
+    /^[a-z][a-z0-9+.-]*$/i.test(match[1]!) &&
+    match[2]!.startsWith("//")
+  ) {
+    throw new AddressError(
+      `Cannot parse address "${text}": unknown scheme "${match[1]}" (use tcp, udp, unix or unixgram)`,
+    );
   } else if (options.transport !== undefined) {
     transport = options.transport;
     rest = transport === "tcp" || transport === "udp" ? `//${text}` : text;
   } else {
-    throw new AddressError(`Cannot parse address "${text}": expected tcp://HOST:PORT, udp://HOST:PORT, unix:///PATH or unixgram:///PATH`);
+    throw new AddressError(
+      `Cannot parse address "${text}": expected tcp://HOST:PORT, udp://HOST:PORT, unix:///PATH or unixgram:///PATH`,
+    );
   }
   return transport === "tcp" || transport === "udp"
     ? parseIp(text, transport, rest, options)
     : parseUnix(text, transport, rest);
 }
 
-function parseIp(text: string, transport: "tcp" | "udp", rest: string, options: ParseAddressOptions): IpAddress {
+function parseIp(
+  text: string,
+  transport: "tcp" | "udp",
+  rest: string,
+  options: ParseAddressOptions,
+): IpAddress {
   if (!rest.startsWith("//")) {
     throw new AddressError(`Cannot parse address "${text}": expected ${transport}://HOST:PORT`);
   }
@@ -75,19 +88,25 @@ function parseIp(text: string, transport: "tcp" | "udp", rest: string, options: 
   } else {
     const colon = authority.lastIndexOf(":");
     if (colon >= 0 && authority.indexOf(":") !== colon) {
-      throw new AddressError(`Cannot parse address "${text}": put an IPv6 address in brackets, as in ${transport}://[::1]:50000`);
+      throw new AddressError(
+        `Cannot parse address "${text}": put an IPv6 address in brackets, as in ${transport}://[::1]:50000`,
+      );
     }
     host = colon < 0 ? authority : authority.slice(0, colon);
     portText = colon < 0 ? undefined : authority.slice(colon + 1);
     if (host.includes("/") || host.includes("@") || host.includes("?")) {
-      throw new AddressError(`Cannot parse address "${text}": a socket address has no path, user or query`);
+      throw new AddressError(
+        `Cannot parse address "${text}": a socket address has no path, user or query`,
+      );
     }
     hostKind(host);
   }
   let port: number;
   if (portText === undefined || portText === "") {
     if (options.port === undefined) {
-      throw new AddressError(`Cannot parse address "${text}": the port is missing, as in ${transport}://localhost:50000`);
+      throw new AddressError(
+        `Cannot parse address "${text}": the port is missing, as in ${transport}://localhost:50000`,
+      );
     }
     port = options.port;
   } else {
@@ -101,7 +120,9 @@ function parseUnix(text: string, transport: "unix" | "unixgram", rest: string): 
   if (body.startsWith("//")) {
     body = body.slice(2);
     if (!body.startsWith("/") && !body.startsWith("@")) {
-      throw new AddressError(`Cannot parse address "${text}": write ${transport}:///absolute/path, ${transport}:relative/path or ${transport}:@name`);
+      throw new AddressError(
+        `Cannot parse address "${text}": write ${transport}:///absolute/path, ${transport}:relative/path or ${transport}:@name`,
+      );
     }
   }
   const abstract = body.startsWith("@");
@@ -112,7 +133,9 @@ function parseUnix(text: string, transport: "unix" | "unixgram", rest: string): 
     throw new AddressError(`Cannot parse address "${text}": bad percent escape in the path`);
   }
   if (path === "") {
-    throw new AddressError(`Cannot parse address "${text}": the ${abstract ? "abstract name" : "path"} is empty`);
+    throw new AddressError(
+      `Cannot parse address "${text}": the ${abstract ? "abstract name" : "path"} is empty`,
+    );
   }
   checkUnixPath(path, abstract);
   return { transport, path, abstract };

@@ -103,9 +103,17 @@ export function parsePort(value: string | number, protocol: Protocol = "tcp"): n
   } else if (/^[a-z][a-z0-9_+-]*$/i.test(text)) {
     const port = servicePort(text, protocol);
     if (port !== undefined) return port;
-    throw invalidArgument("range", "ERR_SOCKLAB_INVALID_PORT", `Cannot use port "${text}": no such ${protocol} service in /etc/services`);
+    throw invalidArgument(
+      "range",
+      "ERR_SOCKLAB_INVALID_PORT",
+      `Cannot use port "${text}": no such ${protocol} service in /etc/services`,
+    );
   }
-  throw invalidArgument("range", "ERR_SOCKLAB_INVALID_PORT", `Cannot use port "${text}": ports are 0 to 65535 (0 lets the system pick)`);
+  throw invalidArgument(
+    "range",
+    "ERR_SOCKLAB_INVALID_PORT",
+    `Cannot use port "${text}": ports are 0 to 65535 (0 lets the system pick)`,
+  );
 }
 
 /**
@@ -121,7 +129,9 @@ export function parsePort(value: string | number, protocol: Protocol = "tcp"): n
  */
 export function unprivilegedPortStart(): number {
   try {
-    const value = Number(readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8").trim());
+    const value = Number(
+      readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8").trim(),
+    );
     if (Number.isInteger(value) && value >= 0) return value;
   } catch {
     // not Linux, or /proc is not mounted: the classic rule

@@ -2,15 +2,24 @@ import { describe, expect, test } from "vitest";
 import { _loadServices, parsePort, privilegedPortNote, servicePort } from "./port.ts";
 
 describe("parsePort()", () => {
-  test.each([["0", 0], ["50000", 50000], ["65535", 65535], [80, 80], ["http", 80], ["HTTPS", 443], ["ssh", 22]])(
-    "reads %s as %i",
-    (text, port) => expect(parsePort(text)).toBe(port),
-  );
+  test.each([
+    ["0", 0],
+    ["50000", 50000],
+    ["65535", 65535],
+    [80, 80],
+    ["http", 80],
+    ["HTTPS", 443],
+    ["ssh", 22],
+  ])("reads %s as %i", (text, port) => expect(parsePort(text)).toBe(port));
   test.each(["65536", "70000", "-1", "1.5", "", "0x50", "nosuchservice"])("rejects %j", (text) => {
-    expect(() => parsePort(text)).toThrow(expect.objectContaining({ code: "ERR_SOCKLAB_INVALID_PORT" }));
+    expect(() => parsePort(text)).toThrow(
+      expect.objectContaining({ code: "ERR_SOCKLAB_INVALID_PORT" }),
+    );
   });
   test("rejects 70000 with a message that gives the range", () => {
-    expect(() => parsePort("70000")).toThrow('Cannot use port "70000": ports are 0 to 65535 (0 lets the system pick)');
+    expect(() => parsePort("70000")).toThrow(
+      'Cannot use port "70000": ports are 0 to 65535 (0 lets the system pick)',
+    );
   });
   test("looks service names up per protocol", () => {
     expect(parsePort("domain", "udp")).toBe(53);

@@ -29,7 +29,9 @@ export interface ResolveHostOptions {
  * ```
  */
 export function hasIpv6Loopback(): boolean {
-  return Object.values(networkInterfaces()).some((list) => list?.some((i) => i.family === "IPv6" && i.address === "::1"));
+  return Object.values(networkInterfaces()).some((list) =>
+    list?.some((i) => i.family === "IPv6" && i.address === "::1"),
+  );
 }
 
 /**
@@ -48,13 +50,17 @@ export function hasIpv6Loopback(): boolean {
  * await resolveHost("localhost"); // [{ address: "::1", family: 6 }, { address: "127.0.0.1", family: 4 }]
  * ```
  */
-export async function resolveHost(host: string, options: ResolveHostOptions = {}): Promise<ResolvedAddress[]> {
+export async function resolveHost(
+  host: string,
+  options: ResolveHostOptions = {},
+): Promise<ResolvedAddress[]> {
   const kind = hostKind(host);
   let found: ResolvedAddress[];
   if (kind === "ipv4") found = [{ address: host, family: 4 }];
   else if (kind === "ipv6") found = [{ address: host, family: 6 }];
   // One dual-stack "::" socket covers IPv4 too; binding "0.0.0.0" beside it would clash.
-  else if (kind === "any") found = [hasIpv6Loopback() ? { address: "::", family: 6 } : { address: "0.0.0.0", family: 4 }];
+  else if (kind === "any")
+    found = [hasIpv6Loopback() ? { address: "::", family: 6 } : { address: "0.0.0.0", family: 4 }];
   else if (/(^|\.)localhost\.?$/i.test(host)) found = both("::1", "127.0.0.1");
   else {
     try {
@@ -62,18 +68,27 @@ export async function resolveHost(host: string, options: ResolveHostOptions = {}
       found = list.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
     } catch (err) {
       const code = (err as { code?: string }).code ?? "ENOTFOUND";
-      throw new AddressError(`Cannot resolve "${host}": ${explainErrorCode(code)}`, { code: "ERR_SOCKLAB_UNRESOLVABLE", cause: err });
+      throw new AddressError(`Cannot resolve "${host}": ${explainErrorCode(code)}`, {
+        code: "ERR_SOCKLAB_UNRESOLVABLE",
+        cause: err,
+      });
     }
   }
-  const wanted = options.family === undefined ? found : found.filter((a) => a.family === options.family);
+  const wanted =
+    options.family === undefined ? found : found.filter((a) => a.family === options.family);
   if (wanted.length === 0) {
-    throw new AddressError(`Cannot resolve "${host}": it has no IPv${options.family} address`, { code: "ERR_SOCKLAB_UNRESOLVABLE" });
+    throw new AddressError(`Cannot resolve "${host}": it has no IPv${options.family} address`, {
+      code: "ERR_SOCKLAB_UNRESOLVABLE",
+    });
   }
   return wanted;
 }
 
 function both(v6: string, v4: string): ResolvedAddress[] {
   return hasIpv6Loopback()
-    ? [{ address: v6, family: 6 }, { address: v4, family: 4 }]
+    ? [
+        { address: v6, family: 6 },
+        { address: v4, family: 4 },
+      ]
     : [{ address: v4, family: 4 }];
 }

@@ -118,8 +118,18 @@ export function toSocketError(err: unknown, context: SocketErrorContext): Sockla
     code = errnoName(err);
     errno = -Math.abs(err);
   } else {
-    const e = (err ?? {}) as { code?: unknown; errno?: unknown; syscall?: unknown; message?: unknown };
-    code = typeof e.code === "string" ? e.code : typeof e.errno === "number" ? errnoName(e.errno) : "EUNKNOWN";
+    const e = (err ?? {}) as {
+      code?: unknown;
+      errno?: unknown;
+      syscall?: unknown;
+      message?: unknown;
+    };
+    code =
+      typeof e.code === "string"
+        ? e.code
+        : typeof e.errno === "number"
+          ? errnoName(e.errno)
+          : "EUNKNOWN";
     errno = typeof e.errno === "number" ? e.errno : undefined;
     syscall = typeof e.syscall === "string" ? e.syscall : undefined;
     if (code === "EUNKNOWN" && typeof e.message === "string") {

@@ -15,7 +15,12 @@ describe("toSocketError()", () => {
     const wrapped = toSocketError(err, { action: "bind", address: `127.0.0.1:${port}`, port });
     expect(wrapped).toBeInstanceOf(AddressInUseError);
     expect(wrapped.message).toBe(`Cannot bind "127.0.0.1:${port}": address already in use`);
-    expect(wrapped).toMatchObject({ code: "EADDRINUSE", syscall: "listen", port, errno: err.errno });
+    expect(wrapped).toMatchObject({
+      code: "EADDRINUSE",
+      syscall: "listen",
+      port,
+      errno: err.errno,
+    });
     expect(wrapped.cause).toBe(err);
   });
   test("turns a real ECONNREFUSED into one line", async () => {
@@ -28,11 +33,15 @@ describe("toSocketError()", () => {
     const [err] = await once(socket, "error").catch((e) => [e]);
     const wrapped = toSocketError(err, { action: "connect to", address: `127.0.0.1:${port}` });
     expect(wrapped).toBeInstanceOf(SocketError);
-    expect(wrapped.message).toBe(`Cannot connect to "127.0.0.1:${port}": connection refused (nobody is listening)`);
+    expect(wrapped.message).toBe(
+      `Cannot connect to "127.0.0.1:${port}": connection refused (nobody is listening)`,
+    );
   });
   test("names bare negative errno numbers from native bindings", () => {
     const wrapped = toSocketError(-111, { action: "send to", address: "/tmp/x" });
-    expect(wrapped.message).toBe('Cannot send to "/tmp/x": connection refused (nobody is listening)');
+    expect(wrapped.message).toBe(
+      'Cannot send to "/tmp/x": connection refused (nobody is listening)',
+    );
     expect(wrapped.code).toBe("ECONNREFUSED");
   });
   test("passes socklab errors through", () => {

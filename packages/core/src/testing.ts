@@ -14,7 +14,13 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 /** The folder with the tutorial's listings, at the repository root. */
-export const TUTORIAL_DIR: string = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "tutorial");
+export const TUTORIAL_DIR: string = join(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "..",
+  "tutorial",
+);
 
 /** The tutorial's programs, by listing. */
 export type ListingName =
@@ -74,9 +80,11 @@ export function tutorialListing(name: ListingName, overrides: ListingOverrides =
     if (!pattern.test(source)) throw new Error(`Listing ${name} has no line matching ${pattern}`);
     source = source.replace(pattern, value);
   };
-  if (overrides.host !== undefined) replace(/^host = .*$/m, `host = ${JSON.stringify(overrides.host)}`);
+  if (overrides.host !== undefined)
+    replace(/^host = .*$/m, `host = ${JSON.stringify(overrides.host)}`);
   if (overrides.port !== undefined) replace(/^port = 50000$/m, `port = ${overrides.port}`);
-  if (overrides.path !== undefined) replace(/^socket_pfad = .*$/m, `socket_pfad = ${JSON.stringify(overrides.path)}`);
+  if (overrides.path !== undefined)
+    replace(/^socket_pfad = .*$/m, `socket_pfad = ${JSON.stringify(overrides.path)}`);
   if (overrides.announce) {
     const lines = source.split("\n");
     const bindAt = lines.findIndex((l) => /^\w+\.bind\(/.test(l));
@@ -118,10 +126,16 @@ export interface PythonProcess {
  * ```
  */
 export function runPython(source: string, args: readonly string[] = []): PythonProcess {
-  const child = spawn("python3", ["-u", "-c", source, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn("python3", ["-u", "-c", source, ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   const lines: string[] = [];
   let err = "";
-  const waiters = new Set<{ pattern: RegExp; resolve: (m: RegExpExecArray) => void; reject: (e: Error) => void }>();
+  const waiters = new Set<{
+    pattern: RegExp;
+    resolve: (m: RegExpExecArray) => void;
+    reject: (e: Error) => void;
+  }>();
   child.stderr.on("data", (chunk: Buffer) => {
     err += chunk.toString();
   });
@@ -137,7 +151,12 @@ export function runPython(source: string, args: readonly string[] = []): PythonP
   });
   const exited = new Promise<number | string>((resolve) => {
     child.once("close", (code, signal) => {
-      for (const w of waiters) w.reject(new Error(`python3 exited (${code ?? signal}) before printing ${w.pattern}; stderr: ${err.trim()}`));
+      for (const w of waiters)
+        w.reject(
+          new Error(
+            `python3 exited (${code ?? signal}) before printing ${w.pattern}; stderr: ${err.trim()}`,
+          ),
+        );
       waiters.clear();
       resolve(code ?? signal ?? -1);
     });
@@ -153,7 +172,9 @@ export function runPython(source: string, args: readonly string[] = []): PythonP
         if (m !== null) return Promise.resolve(m);
       }
       if (child.exitCode !== null || child.signalCode !== null) {
-        return Promise.reject(new Error(`python3 already exited before printing ${pattern}; stderr: ${err.trim()}`));
+        return Promise.reject(
+          new Error(`python3 already exited before printing ${pattern}; stderr: ${err.trim()}`),
+        );
       }
       return new Promise((resolve, reject) => waiters.add({ pattern, resolve, reject }));
     },
@@ -182,7 +203,9 @@ export async function startTutorialServer(
   overrides: Omit<ListingOverrides, "announce" | "port"> = {},
 ): Promise<{ python: PythonProcess; port: number }> {
   const ip = !name.includes("unix");
-  const python = runPython(tutorialListing(name, { ...overrides, ...(ip ? { port: 0 } : {}), announce: true }));
+  const python = runPython(
+    tutorialListing(name, { ...overrides, ...(ip ? { port: 0 } : {}), announce: true }),
+  );
   const m = await python.waitForLine(/^socklab-ready (.*)$/);
   const port = ip ? Number(/(\d+)\)?$/.exec(m[1]!.replace(/, 0, 0\)$/, ")"))?.[1] ?? "0") : 0;
   return { python, port };
@@ -200,7 +223,9 @@ export async function startTutorialServer(
  * await remove();
  * ```
  */
-export async function makeTempDir(prefix = "socklab"): Promise<{ path: string; remove: () => Promise<void> }> {
+export async function makeTempDir(
+  prefix = "socklab",
+): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `${prefix}-`));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }

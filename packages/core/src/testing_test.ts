@@ -11,7 +11,9 @@ describe("tutorialListing()", () => {
   });
   test("announces a server once it listens", () => {
     const source = tutorialListing("3.2 web server", { port: 0, announce: true });
-    expect(source).toMatch(/s\.listen\(1\)\nprint\('socklab-ready', s\.getsockname\(\), flush=True\)\ncon, addr = s\.accept\(\)/);
+    expect(source).toMatch(
+      /s\.listen\(1\)\nprint\('socklab-ready', s\.getsockname\(\), flush=True\)\ncon, addr = s\.accept\(\)/,
+    );
   });
 });
 

@@ -115,7 +115,10 @@ export async function inspectUnixPath(path: string): Promise<UnixPathState> {
   const answer = await probe(path);
   if (answer === "missing") return { state: "free" };
   if (answer === "stale") return { state: "stale" };
-  return { state: "live", type: answer === "datagram" ? "datagram" : bound === "none" ? "unknown" : "stream" };
+  return {
+    state: "live",
+    type: answer === "datagram" ? "datagram" : bound === "none" ? "unknown" : "stream",
+  };
 }
 
 /** What {@linkcode prepareUnixPath} did. */
@@ -141,7 +144,9 @@ export interface PreparedUnixPath {
  * await prepareUnixPath({ transport: "unix", path: "/tmp/unixsocket_tcp", abstract: false });
  * ```
  */
-export async function prepareUnixPath(address: Pick<UnixAddress, "path" | "abstract">): Promise<PreparedUnixPath> {
+export async function prepareUnixPath(
+  address: Pick<UnixAddress, "path" | "abstract">,
+): Promise<PreparedUnixPath> {
   checkUnixPath(address.path, address.abstract);
   if (address.abstract) return { removedStale: false };
   const found = await inspectUnixPath(address.path);
@@ -151,9 +156,12 @@ export async function prepareUnixPath(address: Pick<UnixAddress, "path" | "abstr
     case "not-socket":
       throw new NotASocketError(address.path, found.kind);
     case "live":
-      throw new AddressInUseError(`Cannot bind "${address.path}": address already in use (a running program listens on it)`, {
-        address: address.path,
-      });
+      throw new AddressInUseError(
+        `Cannot bind "${address.path}": address already in use (a running program listens on it)`,
+        {
+          address: address.path,
+        },
+      );
     case "stale":
       try {
         await unlink(address.path);
@@ -190,7 +198,9 @@ export interface SocketFileIdentity {
 export async function socketFileIdentity(path: string): Promise<SocketFileIdentity | undefined> {
   try {
     const stats = await lstat(path, { bigint: true });
-    return stats.isSocket() ? { path, dev: stats.dev, ino: stats.ino, ctimeNs: stats.ctimeNs } : undefined;
+    return stats.isSocket()
+      ? { path, dev: stats.dev, ino: stats.ino, ctimeNs: stats.ctimeNs }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -212,7 +222,10 @@ export async function socketFileIdentity(path: string): Promise<SocketFileIdenti
 export async function removeSocketFile(identity: SocketFileIdentity): Promise<boolean> {
   try {
     const stats = await lstat(identity.path, { bigint: true });
-    const same = stats.ino === identity.ino && stats.dev === identity.dev && stats.ctimeNs === identity.ctimeNs;
+    const same =
+      stats.ino === identity.ino &&
+      stats.dev === identity.dev &&
+      stats.ctimeNs === identity.ctimeNs;
     if (!stats.isSocket() || !same) return false;
     await unlink(identity.path);
     return true;

@@ -22,10 +22,18 @@ export const UNIX_PATH_MAX = 107;
  */
 export function checkUnixPath(path: string, abstract = false): void {
   if (path.length === 0) {
-    throw invalidArgument("type", "ERR_SOCKLAB_INVALID_PATH", "Cannot use an empty UNIX socket path");
+    throw invalidArgument(
+      "type",
+      "ERR_SOCKLAB_INVALID_PATH",
+      "Cannot use an empty UNIX socket path",
+    );
   }
   if (!abstract && path.includes("\0")) {
-    throw invalidArgument("type", "ERR_SOCKLAB_INVALID_PATH", `Cannot use UNIX socket path "${path.replaceAll("\0", "\\0")}": it holds a NUL byte`);
+    throw invalidArgument(
+      "type",
+      "ERR_SOCKLAB_INVALID_PATH",
+      `Cannot use UNIX socket path "${path.replaceAll("\0", "\\0")}": it holds a NUL byte`,
+    );
   }
   const bytes = Buffer.byteLength(path);
   if (bytes > UNIX_PATH_MAX) {

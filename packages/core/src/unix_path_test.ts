@@ -6,7 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { AddressInUseError, NotASocketError } from "./errors.ts";
-import { inspectUnixPath, prepareUnixPath, removeSocketFile, socketFileIdentity, unixSocketPath } from "./unix_path.ts";
+import {
+  inspectUnixPath,
+  prepareUnixPath,
+  removeSocketFile,
+  socketFileIdentity,
+  unixSocketPath,
+} from "./unix_path.ts";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -80,7 +86,9 @@ describe("inspectUnixPath() and prepareUnixPath()", () => {
     expect(await inspectUnixPath(path)).toEqual({ state: "live", type: "stream" });
     const attempt = prepareUnixPath({ path, abstract: false });
     await expect(attempt).rejects.toBeInstanceOf(AddressInUseError);
-    await expect(attempt).rejects.toThrow(`Cannot bind "${path}": address already in use (a running program listens on it)`);
+    await expect(attempt).rejects.toThrow(
+      `Cannot bind "${path}": address already in use (a running program listens on it)`,
+    );
     expect(await ask(path)).toBe("still here\n");
   });
 
@@ -88,14 +96,18 @@ describe("inspectUnixPath() and prepareUnixPath()", () => {
     const path = join(await tempDir(), "d");
     await pythonBinder(path, "DGRAM");
     expect(await inspectUnixPath(path)).toEqual({ state: "live", type: "datagram" });
-    await expect(prepareUnixPath({ path, abstract: false })).rejects.toBeInstanceOf(AddressInUseError);
+    await expect(prepareUnixPath({ path, abstract: false })).rejects.toBeInstanceOf(
+      AddressInUseError,
+    );
     expect((await stat(path)).isSocket()).toBe(true);
   });
 
   test("a one-shot Python server is detected as live without connecting to it", async () => {
     const path = join(await tempDir(), "s");
     const child = await pythonBinder(path, "STREAM");
-    await expect(prepareUnixPath({ path, abstract: false })).rejects.toBeInstanceOf(AddressInUseError);
+    await expect(prepareUnixPath({ path, abstract: false })).rejects.toBeInstanceOf(
+      AddressInUseError,
+    );
     expect(child.exitCode).toBeNull();
   });
 
@@ -105,20 +117,26 @@ describe("inspectUnixPath() and prepareUnixPath()", () => {
     expect(await inspectUnixPath(path)).toEqual({ state: "not-socket", kind: "a regular file" });
     const attempt = prepareUnixPath({ path, abstract: false });
     await expect(attempt).rejects.toBeInstanceOf(NotASocketError);
-    await expect(attempt).rejects.toThrow(`Cannot use "${path}" as a socket: it is a regular file, not a socket; remove it yourself if it is not needed`);
+    await expect(attempt).rejects.toThrow(
+      `Cannot use "${path}" as a socket: it is a regular file, not a socket; remove it yourself if it is not needed`,
+    );
     expect(await readFile(path, "utf8")).toBe("precious");
   });
 
   test("a directory is refused and stays", async () => {
     const path = join(await tempDir(), "dir");
     await mkdir(path);
-    await expect(prepareUnixPath({ path, abstract: false })).rejects.toThrow(/it is a directory, not a socket/);
+    await expect(prepareUnixPath({ path, abstract: false })).rejects.toThrow(
+      /it is a directory, not a socket/,
+    );
     expect((await stat(path)).isDirectory()).toBe(true);
   });
 
   test("an overlong path is refused before bind", async () => {
     const path = join(await tempDir(), "x".repeat(110));
-    await expect(prepareUnixPath({ path, abstract: false })).rejects.toMatchObject({ code: "ERR_SOCKLAB_PATH_TOO_LONG" });
+    await expect(prepareUnixPath({ path, abstract: false })).rejects.toMatchObject({
+      code: "ERR_SOCKLAB_PATH_TOO_LONG",
+    });
   });
 
   test("an abstract name needs no file and binds", async () => {

@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from "node:net";
+import { isIPv4 } from "node:net";
 import {
   formatAddress,
   hostKind,
@@ -35,7 +35,8 @@ function describeHost(host: string): string {
   if (host === "0.0.0.0") return "all IPv4 interfaces";
   if (host === "::") return "all interfaces, IPv6 and (dual-stack) IPv4";
   if (kind === "ipv4") return `IPv4 address, as a 32-bit number ${ipv4ToInt(host)}`;
-  if (kind === "ipv6") return host.includes("%") ? `IPv6 address with zone "${host.split("%")[1]}"` : "IPv6 address";
+  if (kind === "ipv6")
+    return host.includes("%") ? `IPv6 address with zone "${host.split("%")[1]}"` : "IPv6 address";
   return "host name";
 }
 
@@ -48,7 +49,8 @@ function label(address: string): string {
 /** `socklab address`: explains an address. */
 export default defineCommand({
   name: "address",
-  summary: "Explain a socket address: its parts, what a host resolves to, whether a port or path is usable",
+  summary:
+    "Explain a socket address: its parts, what a host resolves to, whether a port or path is usable",
   usage: "<address>",
   description: [
     "Addresses: tcp://HOST:PORT, udp://HOST:PORT (IPv6 in brackets: udp://[::1]:53),",
@@ -63,7 +65,10 @@ export default defineCommand({
   ],
   options: {},
   async run({ positionals, out }) {
-    if (positionals.length !== 1) throw new UsageError("Cannot explain: give exactly one address, such as tcp://localhost:50000");
+    if (positionals.length !== 1)
+      throw new UsageError(
+        "Cannot explain: give exactly one address, such as tcp://localhost:50000",
+      );
     const text = positionals[0]!;
     let parsed: ReturnType<typeof readArgument>;
     try {
@@ -81,14 +86,30 @@ export default defineCommand({
     } else if (isIpAddress(parsed)) {
       const uri = formatAddress(parsed);
       rows.push(["address", uri], ["transport", TRANSPORT_NAMES[parsed.transport]]);
-      rows.push(["host", `${parsed.host === "" ? '""' : parsed.host} — ${describeHost(parsed.host)}`]);
-      Object.assign(facts, { address: uri, transport: parsed.transport, host: parsed.host, port: parsed.port });
+      rows.push([
+        "host",
+        `${parsed.host === "" ? '""' : parsed.host} — ${describeHost(parsed.host)}`,
+      ]);
+      Object.assign(facts, {
+        address: uri,
+        transport: parsed.transport,
+        host: parsed.host,
+        port: parsed.port,
+      });
       try {
         const resolved = await resolveHost(parsed.host);
         facts.resolves = resolved;
         for (const r of resolved) {
-          const extra = [label(r.address), r.family === 4 && r.address !== "0.0.0.0" ? `= ${ipv4ToInt(r.address)}` : ""].filter(Boolean).join(" ");
-          rows.push(["resolves to", `${r.address.padEnd(15)} IPv${r.family}${extra ? ` ${extra}` : ""}`]);
+          const extra = [
+            label(r.address),
+            r.family === 4 && r.address !== "0.0.0.0" ? `= ${ipv4ToInt(r.address)}` : "",
+          ]
+            .filter(Boolean)
+            .join(" ");
+          rows.push([
+            "resolves to",
+            `${r.address.padEnd(15)} IPv${r.family}${extra ? ` ${extra}` : ""}`,
+          ]);
         }
       } catch (err) {
         if (!isUserFacingError(err)) throw err;
@@ -97,16 +118,27 @@ export default defineCommand({
       }
       const note = privilegedPortNote(parsed.port);
       const portText =
-        parsed.port === 0 ? "0 — the system picks a free port at bind time" : `${parsed.port} — ${note ?? "no privileges needed to bind it"}`;
+        parsed.port === 0
+          ? "0 — the system picks a free port at bind time"
+          : `${parsed.port} — ${note ?? "no privileges needed to bind it"}`;
       rows.push(["port", portText]);
       facts.privileged = note !== undefined;
     } else {
       const uri = formatAddress(parsed);
       const bytes = Buffer.byteLength(parsed.path);
       rows.push(["address", uri], ["transport", TRANSPORT_NAMES[parsed.transport]]);
-      Object.assign(facts, { address: uri, transport: parsed.transport, path: parsed.path, abstract: parsed.abstract, bytes });
+      Object.assign(facts, {
+        address: uri,
+        transport: parsed.transport,
+        path: parsed.path,
+        abstract: parsed.abstract,
+        bytes,
+      });
       if (parsed.abstract) {
-        rows.push(["name", `@${parsed.path} — Linux abstract socket: no file, gone when the socket closes`]);
+        rows.push([
+          "name",
+          `@${parsed.path} — Linux abstract socket: no file, gone when the socket closes`,
+        ]);
         rows.push(["length", `${bytes} of ${UNIX_PATH_MAX} bytes`]);
       } else {
         rows.push(["path", parsed.path], ["length", `${bytes} of ${UNIX_PATH_MAX} bytes`]);
@@ -114,7 +146,8 @@ export default defineCommand({
         facts.state = state.state;
         const explained = {
           free: "free — nothing there; a server can bind it",
-          stale: "stale — a socket file nobody listens on; socklab servers remove it before binding",
+          stale:
+            "stale — a socket file nobody listens on; socklab servers remove it before binding",
           live: `in use — a running program ${state.state === "live" && state.type === "datagram" ? "is bound to it (datagram)" : "listens on it"}; socklab never steals it`,
           "not-socket": `not a socket — ${state.state === "not-socket" ? state.kind : ""}; socklab refuses to use or delete it`,
         }[state.state];

@@ -22,7 +22,9 @@ describe("socklab address", () => {
       expect(free.stdout).toMatch(/^state\s+free — nothing there/m);
       await writeFile(join(dir, "file"), "data");
       const file = await runCli(["address", `unix://${dir}/file`]);
-      expect(file.stdout).toMatch(/^state\s+not a socket — a regular file; socklab refuses to use or delete it$/m);
+      expect(file.stdout).toMatch(
+        /^state\s+not a socket — a regular file; socklab refuses to use or delete it$/m,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -40,14 +42,22 @@ describe("socklab address", () => {
   test("a name that does not resolve is a runtime error, exit code 1", async () => {
     const r = await runCli(["address", "tcp://no-such-host.invalid:80"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^socklab address: Cannot resolve "no-such-host.invalid": name (does not resolve|resolution failed)/);
+    expect(r.stderr).toMatch(
+      /^socklab address: Cannot resolve "no-such-host.invalid": name (does not resolve|resolution failed)/,
+    );
   });
 
   test("--json prints one object", async () => {
     const r = await runCli(["address", "--json", "udp://[::1]:53"]);
     expect(r.code).toBe(0);
     const event = JSON.parse(r.stdout);
-    expect(event).toMatchObject({ event: "address", address: "udp://[::1]:53", transport: "udp", host: "::1", port: 53 });
+    expect(event).toMatchObject({
+      event: "address",
+      address: "udp://[::1]:53",
+      transport: "udp",
+      host: "::1",
+      port: 53,
+    });
   });
 
   test("turns the tutorial's 2130706433 into 127.0.0.1", async () => {
