@@ -13,13 +13,22 @@
  * @module
  */
 export * from "./address.ts";
+export * from "./bytes_repr.ts";
+export * from "./display_bytes.ts";
+export * from "./encoding.ts";
 export * from "./errors.ts";
+export * from "./escapes.ts";
 export * from "./format_address.ts";
+export * from "./hexdump.ts";
 export * from "./host.ts";
 export * from "./ipv4.ts";
+export * from "./line_splitter.ts";
 export * from "./parse_address.ts";
 export { parsePort, privilegedPortNote, servicePort, unprivilegedPortStart } from "./port.ts";
 export * from "./resolve_host.ts";
+export * from "./stream_connection.ts";
+export * from "./stream_decoder.ts";
+export * from "./stream_server.ts";
 export * from "./system_error.ts";
 export * from "./unix_path.ts";
 export * from "./unix_path_limit.ts";
