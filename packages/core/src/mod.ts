@@ -23,6 +23,7 @@ export * from "./hexdump.ts";
 export * from "./host.ts";
 export * from "./ipv4.ts";
 export * from "./line_splitter.ts";
+export * from "./listen_plan.ts";
 export * from "./parse_address.ts";
 export { parsePort, privilegedPortNote, servicePort, unprivilegedPortStart } from "./port.ts";
 export * from "./resolve_host.ts";
