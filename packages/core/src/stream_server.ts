@@ -171,6 +171,9 @@ export class StreamServer extends EventEmitter<StreamServerEvents> {
       this.#stats.refused += 1;
       socket.on("error", () => {});
       this.emit("refused", socket, listener.label);
+      // Read and drop what the refused client sends, so its FIN is seen and the socket closes.
+      socket.resume();
+      socket.setTimeout(5000, () => socket.destroy());
       const message = this.closing ? undefined : this.#options.onRefused?.(socket);
       if (message === undefined) socket.destroy();
       else socket.end(message);

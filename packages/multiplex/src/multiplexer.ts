@@ -1,0 +1,417 @@
+import { EventEmitter } from "node:events";
+import { chmod } from "node:fs/promises";
+import { Server, type Socket } from "node:net";
+import {
+  bindOnOnePort,
+  formatAddress,
+  formatHostPort,
+  type IpFamilyChoice,
+  planListen,
+  prepareUnixPath,
+  removeSocketFile,
+  type SocketFileIdentity,
+  socketFileIdentity,
+  toSocketError,
+  unixSocketPath,
+} from "@socklab/core";
+import { type ConnectionInfo, MuxConnection, type StreamTransport } from "./mux_connection.ts";
+
+/** Every transport a multiplexer serves. */
+export type MuxTransport = "tcp" | "udp" | "unix" | "unixgram";
+
+/** A datagram that arrived, with a way to answer its sender. */
+export interface MuxDatagram {
+  transport: "udp" | "unixgram";
+  data: Buffer;
+  /** The sender as users read it (`127.0.0.1:40390`, a socket path), or `undefined` for an unbound UNIX sender. */
+  from: string | undefined;
+  /** The endpoint it arrived on (URI). */
+  local: string;
+  /** Whether the datagram may have been cut by the receive buffer. */
+  truncated: boolean;
+  /** Sends a datagram back to the sender; rejects with one clear line when that is impossible. */
+  reply(data: Uint8Array): Promise<void>;
+}
+
+/**
+ * A datagram socket the multiplexer can serve: `@socklab/udp` and
+ * `@socklab/unix-dgram` sockets are adapted to this shape.
+ */
+export interface DatagramEndpoint {
+  transport: "udp" | "unixgram";
+  /** URIs it is bound to. */
+  addresses: readonly string[];
+  /** Starts delivering datagrams to `onDatagram` until closed. */
+  start(onDatagram: (datagram: MuxDatagram) => void, onError: (error: Error) => void): void;
+  close(): Promise<void>;
+}
+
+/** What a multiplexer does with connections and datagrams: echo, chat, or your own. */
+export interface MuxHandler {
+  /** A stream connection opened. */
+  open?(connection: MuxConnection): void;
+  /** Bytes arrived on a stream connection. */
+  data?(connection: MuxConnection, chunk: Buffer): void;
+  /** The peer half-closed (sent FIN). By default our side ends too, after flushing. */
+  end?(connection: MuxConnection): void;
+  /** A stream connection closed. */
+  close?(connection: MuxConnection, reason: string): void;
+  /** A datagram arrived (UDP or UNIX datagram). */
+  datagram?(datagram: MuxDatagram): void;
+}
+
+/** Options of a {@linkcode Multiplexer}. */
+export interface MultiplexerOptions {
+  /** Nothing happened for this long → an `idle` event (the tutorial's select() timeout: 5 s). 0 turns it off. */
+  idleTickMs?: number;
+  /** Closes a stream connection after this long without traffic (default: never). */
+  connectionIdleTimeoutMs?: number;
+  /** Most stream connections at once, over all transports; past it new ones are refused. */
+  maxConnections?: number;
+  /** What a refused client reads before the connection closes. */
+  refusalMessage?: (limit: number) => string;
+}
+
+/** Counters of one transport. */
+export interface TransportStats {
+  /** Connections open now (stream transports). */
+  open: number;
+  /** Connections accepted since start (stream), or datagrams received (datagram transports). */
+  total: number;
+  /** Connections refused over the limit. */
+  refused: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** Events of a {@linkcode Multiplexer}, for logging and tests. */
+export interface MultiplexerEvents {
+  open: [connection: MuxConnection];
+  close: [connection: MuxConnection, reason: string];
+  datagram: [datagram: MuxDatagram];
+  refused: [transport: StreamTransport, peer: string];
+  idle: [idleMs: number];
+  error: [error: Error];
+}
+
+interface StreamListener {
+  transport: StreamTransport;
+  server: Server;
+  address: string;
+  file?: SocketFileIdentity;
+}
+
+const CLOSE_REASONS: Record<string, string> = {
+  ECONNRESET: "reset by peer",
+  EPIPE: "peer stopped reading (broken pipe)",
+  ETIMEDOUT: "timed out",
+};
+
+/**
+ * One event loop serving listeners of all four transports — TCP, UDP, UNIX
+ * stream and UNIX datagram — through one handler (tutorial 3.4, without
+ * `select()`'s 1,024-descriptor limit). Keeps a registry of open connections,
+ * counts bytes per transport, ticks when idle, refuses past a connection
+ * limit, and shuts down gracefully (socket files removed).
+ *
+ * @example
+ * ```ts
+ * import { echo, Multiplexer } from "@socklab/multiplex";
+ * const mux = new Multiplexer(echo());
+ * await mux.listenTcp({ host: "localhost", port: 0 });
+ * await mux.close();
+ * ```
+ */
+export class Multiplexer extends EventEmitter<MultiplexerEvents> {
+  readonly #handler: MuxHandler;
+  readonly #options: MultiplexerOptions;
+  readonly #listeners: StreamListener[] = [];
+  readonly #endpoints: DatagramEndpoint[] = [];
+  readonly #connections = new Map<number, MuxConnection>();
+  readonly #stats: Record<MuxTransport, TransportStats> = {
+    tcp: emptyStats(),
+    udp: emptyStats(),
+    unix: emptyStats(),
+    unixgram: emptyStats(),
+  };
+  #nextId = 1;
+  #lastActivity = Date.now();
+  #idleTimer: NodeJS.Timeout | undefined;
+  #closing = false;
+
+  /**
+   * @param handler What to do with connections and datagrams.
+   * @param options Limits and timeouts.
+   */
+  constructor(handler: MuxHandler, options: MultiplexerOptions = {}) {
+    super();
+    this.#handler = handler;
+    this.#options = options;
+    this.#armIdle(options.idleTickMs ?? 5000);
+  }
+
+  /** Every bound address, as URIs. */
+  get addresses(): string[] {
+    return [
+      ...this.#listeners.map((l) => l.address),
+      ...this.#endpoints.flatMap((e) => e.addresses),
+    ];
+  }
+
+  /**
+   * The registry of open stream connections (the tutorial's `rlist`).
+   *
+   * @returns One snapshot per connection, oldest first.
+   */
+  connections(): ConnectionInfo[] {
+    const now = Date.now();
+    return [...this.#connections.values()].map((c) => c.info(now));
+  }
+
+  /**
+   * Counters per transport: open and total connections, refusals, bytes in and out.
+   *
+   * @returns A snapshot.
+   */
+  stats(): Record<MuxTransport, TransportStats> {
+    const snapshot = structuredClone(this.#stats);
+    for (const c of this.#connections.values()) {
+      snapshot[c.transport].bytesIn += c.bytesIn;
+      snapshot[c.transport].bytesOut += c.bytesOut;
+    }
+    return snapshot;
+  }
+
+  /**
+   * Serves TCP on every address of a host (`localhost`: `::1` and `127.0.0.1`) on one port.
+   *
+   * @param options Host, port (0: the system picks), IP family, backlog.
+   * @returns The bound addresses, as URIs with the real port.
+   * @throws {SocketError} one line, such as `Cannot bind "127.0.0.1:50000": address already in use`.
+   */
+  async listenTcp(options: {
+    host: string;
+    port: number;
+    family?: IpFamilyChoice;
+    backlog?: number;
+  }): Promise<string[]> {
+    const plans = await planListen(options.host, options.family);
+    const servers = await bindOnOnePort(
+      plans,
+      options.port,
+      (plan, port) =>
+        this.#listen(
+          { host: plan.address, port, ipv6Only: !plan.dual, backlog: options.backlog ?? 511 },
+          formatHostPort(plan.address, port),
+        ).then((server) => ({ handle: server, port: (server.address() as { port: number }).port })),
+      (server) => new Promise<void>((resolve) => server.close(() => resolve())),
+    );
+    return servers.map((server) => {
+      const { address, port } = server.address() as { address: string; port: number };
+      const uri = formatAddress({ transport: "tcp", host: address, port });
+      this.#listeners.push({ transport: "tcp", server, address: uri });
+      server.on("connection", (socket) =>
+        this.#accept(socket, "tcp", formatHostPort(address, port)),
+      );
+      return uri;
+    });
+  }
+
+  /**
+   * Serves a UNIX stream socket: a stale socket file is removed first, a live one
+   * refused, anything else never touched; the file gets `mode` and is removed on close.
+   *
+   * @param options The path (or an abstract name) and the file mode (default 0o600).
+   * @returns The URI.
+   */
+  async listenUnix(options: { path: string; abstract?: boolean; mode?: number }): Promise<string> {
+    const abstract = options.abstract ?? false;
+    await prepareUnixPath({ path: options.path, abstract });
+    const server = await this.#listen(
+      { path: unixSocketPath({ path: options.path, abstract }) },
+      options.path,
+    );
+    let file: SocketFileIdentity | undefined;
+    if (!abstract) {
+      await chmod(options.path, options.mode ?? 0o600);
+      file = await socketFileIdentity(options.path);
+    }
+    const uri = formatAddress({ transport: "unix", path: options.path, abstract });
+    const local = abstract ? `@${options.path}` : options.path;
+    this.#listeners.push({
+      transport: "unix",
+      server,
+      address: uri,
+      ...(file === undefined ? {} : { file }),
+    });
+    server.on("connection", (socket) => this.#accept(socket, "unix", local));
+    return uri;
+  }
+
+  /**
+   * Serves a datagram endpoint (a bound `@socklab/udp` or `@socklab/unix-dgram` socket, adapted).
+   *
+   * @param endpoint The endpoint.
+   * @returns Its addresses.
+   */
+  addDatagramEndpoint(endpoint: DatagramEndpoint): readonly string[] {
+    this.#endpoints.push(endpoint);
+    endpoint.start(
+      (datagram) => {
+        this.#lastActivity = Date.now();
+        const stats = this.#stats[datagram.transport];
+        stats.total += 1;
+        stats.bytesIn += datagram.data.length;
+        const reply = datagram.reply;
+        datagram.reply = async (data) => {
+          await reply(data);
+          stats.bytesOut += data.length;
+        };
+        this.emit("datagram", datagram);
+        this.#handler.datagram?.(datagram);
+      },
+      (error) => this.#error(error),
+    );
+    return endpoint.addresses;
+  }
+
+  #listen(options: import("node:net").ListenOptions, label: string): Promise<Server> {
+    const server = new Server({ allowHalfOpen: true, noDelay: true });
+    return new Promise((resolve, reject) => {
+      server.once("error", (err) => reject(toSocketError(err, { action: "bind", address: label })));
+      server.listen(options, () => {
+        server.removeAllListeners("error");
+        server.on("error", (err) =>
+          this.#error(toSocketError(err, { action: "accept on", address: label })),
+        );
+        resolve(server);
+      });
+    });
+  }
+
+  #accept(socket: Socket, transport: StreamTransport, local: string): void {
+    this.#lastActivity = Date.now();
+    const peer =
+      transport === "tcp" && socket.remoteAddress !== undefined
+        ? formatHostPort(socket.remoteAddress, socket.remotePort ?? 0)
+        : "unnamed";
+    const limit = this.#options.maxConnections;
+    if (this.#closing || (limit !== undefined && this.#connections.size >= limit)) {
+      this.#stats[transport].refused += 1;
+      socket.on("error", () => {});
+      this.emit("refused", transport, peer);
+      // Read and drop what the refused client sends, so its FIN is seen and the socket closes.
+      socket.resume();
+      socket.setTimeout(5000, () => socket.destroy());
+      if (this.#closing || limit === undefined) socket.destroy();
+      else
+        socket.end(
+          this.#options.refusalMessage?.(limit) ??
+            `Server busy: too many connections (limit ${limit}), try again later\n`,
+        );
+      return;
+    }
+    const connection = new MuxConnection(this.#nextId++, transport, socket, peer, local);
+    this.#connections.set(connection.id, connection);
+    this.#stats[transport].total += 1;
+    this.#stats[transport].open += 1;
+    if (this.#options.connectionIdleTimeoutMs !== undefined) {
+      socket.setTimeout(this.#options.connectionIdleTimeoutMs, () =>
+        connection.close(`idle for ${this.#options.connectionIdleTimeoutMs} ms`),
+      );
+    }
+    socket.on("data", (chunk: Buffer) => {
+      this.#lastActivity = Date.now();
+      this.#handler.data?.(connection, chunk);
+    });
+    socket.on("end", () => {
+      this.#lastActivity = Date.now();
+      if (this.#handler.end) this.#handler.end(connection);
+      else connection.end();
+    });
+    socket.on("error", (err: NodeJS.ErrnoException) => {
+      connection.closeReason ??= CLOSE_REASONS[err.code ?? ""] ?? err.message;
+    });
+    socket.on("close", () => {
+      this.#lastActivity = Date.now();
+      this.#connections.delete(connection.id);
+      const stats = this.#stats[transport];
+      stats.open -= 1;
+      stats.bytesIn += connection.bytesIn;
+      stats.bytesOut += connection.bytesOut;
+      const reason = connection.closeReason ?? "closed by peer";
+      this.emit("close", connection, reason);
+      this.#handler.close?.(connection, reason);
+    });
+    this.emit("open", connection);
+    this.#handler.open?.(connection);
+  }
+
+  #armIdle(tickMs: number): void {
+    if (tickMs <= 0) return;
+    const check = (): void => {
+      const idle = Date.now() - this.#lastActivity;
+      if (idle >= tickMs) {
+        this.emit("idle", idle);
+        this.#lastActivity = Date.now();
+        this.#idleTimer = setTimeout(check, tickMs);
+      } else {
+        this.#idleTimer = setTimeout(check, tickMs - idle);
+      }
+      this.#idleTimer.unref();
+    };
+    this.#idleTimer = setTimeout(check, tickMs);
+    this.#idleTimer.unref();
+  }
+
+  #error(error: Error): void {
+    if (this.listenerCount("error") > 0) this.emit("error", error);
+  }
+
+  /**
+   * Shuts down gracefully: stops accepting, lets every connection flush and
+   * half-close, waits up to `graceMs` for peers to close, then closes the rest;
+   * closes datagram endpoints and removes UNIX socket files.
+   *
+   * @param options `graceMs` (default 2000).
+   */
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    clearTimeout(this.#idleTimer);
+    const listeners = this.#listeners.map(
+      (l) =>
+        new Promise<void>((resolve) => {
+          l.server.close(() => resolve());
+        }),
+    );
+    const open = [...this.#connections.values()];
+    for (const c of open) {
+      c.closeReason ??= "server shutting down";
+      c.end();
+    }
+    if (open.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(
+          open.map((c) =>
+            c.socket.closed ? undefined : new Promise((r) => c.socket.once("close", r)),
+          ),
+        ),
+        new Promise((r) => {
+          timer = setTimeout(r, options.graceMs ?? 2000);
+        }),
+      ]);
+      clearTimeout(timer);
+      for (const c of this.#connections.values()) c.socket.destroy();
+    }
+    await Promise.all([...listeners, ...this.#endpoints.map((e) => e.close())]);
+    await Promise.all(
+      this.#listeners.map((l) => (l.file === undefined ? undefined : removeSocketFile(l.file))),
+    );
+  }
+}
+
+function emptyStats(): TransportStats {
+  return { open: 0, total: 0, refused: 0, bytesIn: 0, bytesOut: 0 };
+}
