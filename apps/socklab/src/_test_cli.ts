@@ -124,12 +124,14 @@ export async function runCli(
  * Starts a socklab server and waits for its ready line.
  *
  * @param args The arguments (use `--port 0` or a temp-dir `--path`).
- * @returns The process and the URI from `listening on …` (the first, if several).
+ * @returns The process and the URI from `listening on …` or the JSON `listening` event (the first, if several).
  */
 export async function startServer(
   args: readonly string[],
 ): Promise<CliProcess & { address: string }> {
   const cli = startCli(args);
-  const m = await cli.waitForLine(/^listening on (\S+)/);
-  return Object.assign(cli, { address: m[1]! });
+  const m = await cli.waitForLine(
+    /^listening on (\S+)|^\{"event":"listening".*"addresses":\["([^"]+)"/,
+  );
+  return Object.assign(cli, { address: (m[1] ?? m[2])! });
 }

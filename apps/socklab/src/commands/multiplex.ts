@@ -1,0 +1,93 @@
+import { chat, echo, Multiplexer, raiseFileLimit } from "@socklab/multiplex";
+import { defineCommand } from "../command.ts";
+import { hostOption, integer, portOption, seconds } from "../options.ts";
+import { logMultiplexer } from "./_mux_log.ts";
+
+/** `socklab multiplex`: the tutorial's select() server (3.4), with the echo line switched on. */
+export default defineCommand({
+  name: "multiplex",
+  summary: "The tutorial's select() server: many clients, echo or chat, idle tick (3.4)",
+  usage: "[options]",
+  description: [
+    "Serves many TCP clients from one event loop (no select() limit of 1,024). Each",
+    "connection and close is logged, every byte is echoed back (reading pauses while a",
+    "client does not read its echo), and the Unix time is printed whenever nothing",
+    "happened for --timeout seconds, as in listing 3.15. --chat relays each line to",
+    "every other client instead (like ncat --chat); a client that stops reading is",
+    "dropped once --max-pending bytes wait for it.",
+  ].join("\n"),
+  examples: [
+    "socklab multiplex",
+    "socklab multiplex --timeout 2 --max-connections 100",
+    "socklab multiplex --chat   # then: nc localhost 50000 (in two terminals)",
+  ],
+  options: {
+    host: hostOption,
+    port: portOption,
+    timeout: {
+      type: "string",
+      valueName: "SECONDS",
+      default: "5",
+      description: "Print the Unix time after this long without any event (0: never)",
+      parse: seconds("timeout"),
+    },
+    "max-connections": {
+      type: "string",
+      valueName: "N",
+      default: "10000",
+      description: "Most connections at once; past it clients get a clear refusal",
+      parse: integer("max-connections", 1, 10_000_000),
+    },
+    "idle-timeout": {
+      type: "string",
+      valueName: "SECONDS",
+      description: "Close a connection after this long without traffic",
+      parse: seconds("idle-timeout"),
+    },
+    chat: {
+      type: "boolean",
+      description: "Relay each line to every other client, named <userN> (like ncat --chat)",
+    },
+    broker: {
+      type: "boolean",
+      description: "Relay raw bytes to every other client (like ncat --broker)",
+    },
+    "max-pending": {
+      type: "string",
+      valueName: "BYTES",
+      default: "1048576",
+      description: "Chat/broker: bytes that may wait for a slow client before it is dropped",
+      parse: integer("max-pending", 1024),
+    },
+  },
+  async run({ values, out, signal }) {
+    const { limit } = raiseFileLimit();
+    const wanted = values["max-connections"];
+    if (limit !== undefined && limit.soft < wanted + 64) {
+      out.note(
+        `socklab multiplex: the open-file limit is ${limit.soft} (hard ${limit.hard}); at most about ${Math.max(0, limit.soft - 64)} of --max-connections ${wanted} can be served`,
+      );
+    }
+    const handler =
+      values.chat || values.broker
+        ? chat({ names: values.chat, maxPending: values["max-pending"] })
+        : echo();
+    const mux = new Multiplexer(handler, {
+      idleTickMs: values.timeout,
+      maxConnections: wanted,
+      ...(values["idle-timeout"] === undefined
+        ? {}
+        : { connectionIdleTimeoutMs: values["idle-timeout"] }),
+    });
+    logMultiplexer(mux, out);
+    try {
+      out.listening(await mux.listenTcp({ host: values.host, port: values.port }));
+    } catch (err) {
+      await mux.close({ graceMs: 0 });
+      throw err;
+    }
+    await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+    await mux.close({ graceMs: 2000 });
+    return 0;
+  },
+});
