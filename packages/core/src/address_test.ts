@@ -37,6 +37,14 @@ describe("parseAddress()", () => {
     expect(parseAddress(text, { transport })).toEqual(address);
   });
 
+  test("takes a bare UNIX path as it is, without percent-decoding", () => {
+    expect(parseAddress("/tmp/a%20b", { transport: "unix" })).toEqual({
+      transport: "unix",
+      path: "/tmp/a%20b",
+      abstract: false,
+    });
+  });
+
   test("uses a default port when asked", () => {
     expect(parseAddress("tcp://localhost", { port: 50000 })).toEqual({
       transport: "tcp",

@@ -36,6 +36,7 @@ export function parseAddress(text: string, options: ParseAddressOptions = {}): S
   const match = /^([a-z][a-z0-9+.-]*):(.*)$/is.exec(text);
   let transport: Transport;
   let rest: string;
+  let uri = true;
   if (match !== null && TRANSPORTS.includes(match[1]!.toLowerCase() as Transport)) {
     transport = match[1]!.toLowerCase() as Transport;
     rest = match[2]!;
@@ -50,6 +51,7 @@ export function parseAddress(text: string, options: ParseAddressOptions = {}): S
   } else if (options.transport !== undefined) {
     transport = options.transport;
     rest = transport === "tcp" || transport === "udp" ? `//${text}` : text;
+    uri = false;
   } else {
     throw new AddressError(
       `Cannot parse address "${text}": expected tcp://HOST:PORT, udp://HOST:PORT, unix:///PATH or unixgram:///PATH`,
@@ -57,7 +59,7 @@ export function parseAddress(text: string, options: ParseAddressOptions = {}): S
   }
   return transport === "tcp" || transport === "udp"
     ? parseIp(text, transport, rest, options)
-    : parseUnix(text, transport, rest);
+    : parseUnix(text, transport, rest, uri);
 }
 
 function parseIp(
@@ -115,8 +117,24 @@ function parseIp(
   return { transport, host, port };
 }
 
-function parseUnix(text: string, transport: "unix" | "unixgram", rest: string): UnixAddress {
+function parseUnix(
+  text: string,
+  transport: "unix" | "unixgram",
+  rest: string,
+  uri: boolean,
+): UnixAddress {
   let body = rest;
+  if (!uri) {
+    // A bare path (`--path` in the apps) is taken as it is: no percent-decoding.
+    const abstract = body.startsWith("@");
+    const path = abstract ? body.slice(1) : body;
+    if (path === "")
+      throw new AddressError(
+        `Cannot use "${text}": the ${abstract ? "abstract name" : "path"} is empty`,
+      );
+    checkUnixPath(path, abstract);
+    return { transport, path, abstract };
+  }
   if (body.startsWith("//")) {
     body = body.slice(2);
     if (!body.startsWith("/") && !body.startsWith("@")) {
