@@ -16,7 +16,9 @@
  * @module
  */
 export * from "./chat.ts";
+export * from "./datagram_endpoints.ts";
 export * from "./echo.ts";
 export * from "./file_limit.ts";
+export * from "./http_or_echo.ts";
 export * from "./multiplexer.ts";
 export * from "./mux_connection.ts";

@@ -58,6 +58,8 @@ export interface MuxHandler {
   close?(connection: MuxConnection, reason: string): void;
   /** A datagram arrived (UDP or UNIX datagram). */
   datagram?(datagram: MuxDatagram): void;
+  /** The multiplexer started shutting down: finish what is in flight. */
+  shutdown?(): void;
 }
 
 /** Options of a {@linkcode Multiplexer}. */
@@ -379,6 +381,7 @@ export class Multiplexer extends EventEmitter<MultiplexerEvents> {
     if (this.#closing) return;
     this.#closing = true;
     clearTimeout(this.#idleTimer);
+    this.#handler.shutdown?.();
     const listeners = this.#listeners.map(
       (l) =>
         new Promise<void>((resolve) => {
@@ -388,7 +391,8 @@ export class Multiplexer extends EventEmitter<MultiplexerEvents> {
     const open = [...this.#connections.values()];
     for (const c of open) {
       c.closeReason ??= "server shutting down";
-      c.end();
+      // A handed-off connection is closed by its handler, which the shutdown hook told to finish.
+      if (!c.handedOff) c.end();
     }
     if (open.length > 0) {
       let timer: NodeJS.Timeout | undefined;

@@ -4,8 +4,11 @@ import { stat } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { makeTempDir, runPython, tutorialListing } from "@socklab/core/testing";
+import { createUdpSocket } from "@socklab/udp";
+import { bindUnixDgram, openUnixDgram } from "@socklab/unix-dgram";
 import { afterEach, describe, expect, test } from "vitest";
 import { chat } from "./chat.ts";
+import { udpEndpoint, unixDgramEndpoint } from "./datagram_endpoints.ts";
 import { echo } from "./echo.ts";
 import { Multiplexer } from "./multiplexer.ts";
 
@@ -53,6 +56,55 @@ describe("Multiplexer with echo()", () => {
     const stats = mux.stats();
     expect(stats.tcp.total + stats.unix.total).toBe(300);
     expect(stats.tcp.bytesIn).toBe(stats.tcp.bytesOut);
+  });
+
+  test("serves hundreds of clients across all four transports from one loop, each getting its own echo", async () => {
+    const dir = await tempDir();
+    const mux = track(new Multiplexer(echo(), { idleTickMs: 0 }));
+    const [tcp] = await mux.listenTcp({ host: "127.0.0.1", port: 0 });
+    const port = portOf(tcp!);
+    await mux.listenUnix({ path: join(dir, "stream") });
+    mux.addDatagramEndpoint(udpEndpoint(await createUdpSocket({ host: "127.0.0.1", port })));
+    mux.addDatagramEndpoint(unixDgramEndpoint(await bindUnixDgram({ path: join(dir, "dgram") })));
+    const perTransport = 100;
+    const stream = (i: number, transport: "tcp" | "unix") => {
+      const payload = Buffer.from(`${transport} client ${i} `.repeat(50 + i));
+      const socket =
+        transport === "tcp" ? connect(port, "127.0.0.1") : connect(join(dir, "stream"));
+      return roundTrip(socket, payload).then((answer) => answer.equals(payload));
+    };
+    const udp = async (i: number) => {
+      const client = await createUdpSocket({ host: "127.0.0.1", port: 0 });
+      try {
+        const payload = Buffer.from(`udp client ${i}`);
+        const { reply } = await client.request(payload, `127.0.0.1:${port}`, {
+          timeoutMs: 2000,
+          retries: 2,
+        });
+        return reply.data.equals(payload);
+      } finally {
+        await client.close();
+      }
+    };
+    const unixgram = async (i: number) => {
+      const client = await openUnixDgram({ bind: "auto" });
+      try {
+        const payload = Buffer.from(`unixgram client ${i}`);
+        await client.send(payload, join(dir, "dgram"));
+        return (await client.receive({ timeoutMs: 5000 })).data.equals(payload);
+      } finally {
+        await client.close();
+      }
+    };
+    const jobs: Promise<boolean>[] = [];
+    for (let i = 0; i < perTransport; i++)
+      jobs.push(stream(i, "tcp"), stream(i, "unix"), udp(i), unixgram(i));
+    const results = await Promise.all(jobs);
+    expect(results.filter(Boolean)).toHaveLength(4 * perTransport);
+    const stats = mux.stats();
+    expect([stats.tcp.total, stats.unix.total, stats.udp.total, stats.unixgram.total]).toEqual([
+      100, 100, 100, 100,
+    ]);
   });
 
   test("keeps a registry of open connections with peers and byte counts", async () => {

@@ -1,0 +1,93 @@
+import { formatAddress, formatHostPort } from "@socklab/core";
+import type { UdpSocket } from "@socklab/udp";
+import type { UnixDgramSocket } from "@socklab/unix-dgram";
+import type { DatagramEndpoint, MuxDatagram } from "./multiplexer.ts";
+
+/**
+ * Serves a bound `@socklab/udp` socket from a {@linkcode Multiplexer}.
+ *
+ * @param socket A socket from `createUdpSocket()`.
+ * @returns The endpoint; the multiplexer closes the socket on shutdown.
+ * @example
+ * ```ts
+ * import { createUdpSocket } from "@socklab/udp";
+ * import { echo, Multiplexer, udpEndpoint } from "@socklab/multiplex";
+ * const mux = new Multiplexer(echo());
+ * mux.addDatagramEndpoint(udpEndpoint(await createUdpSocket({ host: "localhost", port: 50000 })));
+ * ```
+ */
+export function udpEndpoint(socket: UdpSocket): DatagramEndpoint {
+  return {
+    transport: "udp",
+    addresses: socket.local,
+    start(onDatagram, onError) {
+      void (async () => {
+        try {
+          for await (const datagram of socket) {
+            const mux: MuxDatagram = {
+              transport: "udp",
+              data: datagram.data,
+              from: formatHostPort(datagram.from.host, datagram.from.port),
+              local: datagram.local,
+              truncated: false,
+              reply: (data) => socket.reply(datagram, data),
+            };
+            onDatagram(mux);
+          }
+        } catch (err) {
+          onError(err as Error);
+        }
+      })();
+    },
+    close: () => socket.close(),
+  };
+}
+
+/**
+ * Serves a bound `@socklab/unix-dgram` socket from a {@linkcode Multiplexer}.
+ * Senders that did not bind a path of their own cannot be answered: their
+ * datagrams come with `from` undefined and `reply()` rejects with one line.
+ *
+ * @param socket A socket from `bindUnixDgram()`.
+ * @returns The endpoint; the multiplexer closes the socket (and removes its file) on shutdown.
+ * @example
+ * ```ts
+ * import { bindUnixDgram } from "@socklab/unix-dgram";
+ * import { echo, Multiplexer, unixDgramEndpoint } from "@socklab/multiplex";
+ * const mux = new Multiplexer(echo());
+ * mux.addDatagramEndpoint(unixDgramEndpoint(await bindUnixDgram({ path: "/tmp/unixsocket_udp" })));
+ * ```
+ */
+export function unixDgramEndpoint(socket: UnixDgramSocket, abstract = false): DatagramEndpoint {
+  const path = socket.path ?? "";
+  const local = formatAddress({ transport: "unixgram", path, abstract });
+  return {
+    transport: "unixgram",
+    addresses: [local],
+    start(onDatagram, onError) {
+      void (async () => {
+        try {
+          for await (const datagram of socket) {
+            const from = datagram.from;
+            onDatagram({
+              transport: "unixgram",
+              data: datagram.data,
+              from,
+              local,
+              truncated: datagram.truncated,
+              reply: (data) =>
+                from === undefined
+                  ? Promise.reject(
+                      new Error("Cannot reply: the sender did not bind a path of its own"),
+                    )
+                  : socket.send(data, from),
+            });
+          }
+        } catch (err) {
+          onError(err as Error);
+        }
+      })();
+    },
+    close: () => socket.close(),
+  };
+}
