@@ -6,37 +6,25 @@
  */
 import dgram from "node:dgram";
 import {
+  bindOnOnePort,
   formatHostPort,
-  hasIpv6Loopback,
-  hostKind,
-  invalidArgument,
-  isWildcardHost,
-  type ResolvedAddress,
-  resolveHost,
-  SocklabError,
+  type IpFamilyChoice,
+  type ListenPlan,
+  planListen,
   toSocketError,
 } from "@socklab/core";
 
 /** Which IP versions a socket uses: only IPv4, only IPv6, or both (the default). */
-export type UdpFamily = "ipv4" | "ipv6" | "dual";
+export type UdpFamily = IpFamilyChoice;
 
-/** One `node:dgram` socket to bind. */
-export interface BindPlan {
-  /** A literal address, `0.0.0.0` or `::`. */
-  address: string;
-  family: 4 | 6;
-  /** An IPv6 wildcard socket that also carries IPv4 (as `::ffff:a.b.c.d`). */
-  dual: boolean;
-}
+/** One `node:dgram` socket to bind (core's listen plan). */
+export type BindPlan = ListenPlan;
 
 /** Settings for the `node:dgram` sockets. */
 export interface SocketSettings {
   recvBufferSize: number;
   sendBufferSize: number;
 }
-
-/** How often a port picked for the first address is tried on the others before starting over. */
-const PORT_ZERO_ATTEMPTS = 8;
 
 /**
  * Node's `dgram` looks up every destination, even a literal, through
@@ -67,41 +55,15 @@ export function createDgram(family: 4 | 6, ipv6Only: boolean): dgram.Socket {
 }
 
 /**
- * Which sockets a host needs: `""` and `::` one dual-stack socket (or one per
- * family when a family is asked for), `0.0.0.0` one IPv4 socket, names and
- * literals one socket per address.
+ * Which sockets a host needs (core's {@linkcode planListen}): `""` and `::` one
+ * dual-stack socket, `0.0.0.0` one IPv4 socket, names and literals one socket per address.
  *
  * @param host The host to bind.
  * @param family Which IP versions.
  * @returns The plans, in the order to bind them.
  */
-export async function bindPlans(host: string, family: UdpFamily): Promise<BindPlan[]> {
-  if (family !== "ipv4" && family !== "ipv6" && family !== "dual") {
-    throw invalidArgument(
-      "type",
-      "ERR_SOCKLAB_INVALID_OPTION",
-      `Cannot use family "${String(family)}": expected "ipv4", "ipv6" or "dual"`,
-    );
-  }
-  if (isWildcardHost(host) && host !== "0.0.0.0") {
-    if (family === "ipv4") return [{ address: "0.0.0.0", family: 4, dual: false }];
-    if (family === "ipv6") return [{ address: "::", family: 6, dual: false }];
-    if (host === "" && !hasIpv6Loopback()) return [{ address: "0.0.0.0", family: 4, dual: false }];
-    return [{ address: "::", family: 6, dual: true }];
-  }
-  hostKind(host);
-  const found: ResolvedAddress[] = await resolveHost(
-    host,
-    family === "ipv4" ? { family: 4 } : family === "ipv6" ? { family: 6 } : {},
-  );
-  const seen = new Set<string>();
-  const plans: BindPlan[] = [];
-  for (const r of found) {
-    if (seen.has(r.address)) continue;
-    seen.add(r.address);
-    plans.push({ address: r.address, family: r.family, dual: false });
-  }
-  return plans;
+export function bindPlans(host: string, family: UdpFamily): Promise<BindPlan[]> {
+  return planListen(host, family);
 }
 
 /**
@@ -152,34 +114,29 @@ function applyBufferSizes(socket: dgram.Socket, settings: SocketSettings): void 
 }
 
 /**
- * Binds every plan on one port. With port 0 the first socket picks it and the
- * others take the same; if that port is taken on another address, all start
- * over with a new one, a few times.
+ * Binds every plan on one port (core's {@linkcode bindOnOnePort}: with port 0
+ * the first socket picks it, the others take the same, and all start over if it
+ * is taken on another address).
  *
  * @param plans What to bind.
  * @param port The port.
  * @param settings Buffer sizes.
  * @returns The bound sockets, in the order of the plans.
  */
-export async function bindAll(
+export function bindAll(
   plans: readonly BindPlan[],
   port: number,
   settings: SocketSettings,
 ): Promise<dgram.Socket[]> {
-  for (let attempt = 1; ; attempt++) {
-    const bound: dgram.Socket[] = [];
-    let shared = port;
-    try {
-      for (const plan of plans) {
-        const socket = await bindOne(plan, shared, settings);
-        bound.push(socket);
-        shared = socket.address().port;
-      }
-      return bound;
-    } catch (err) {
-      for (const socket of bound) socket.close();
-      const retry = port === 0 && bound.length > 0 && attempt < PORT_ZERO_ATTEMPTS;
-      if (!retry || !(err instanceof SocklabError) || err.code !== "EADDRINUSE") throw err;
-    }
-  }
+  return bindOnOnePort(
+    plans,
+    port,
+    async (plan, wanted) => {
+      const socket = await bindOne(plan, wanted, settings);
+      return { handle: socket, port: socket.address().port };
+    },
+    (socket) => {
+      socket.close();
+    },
+  );
 }
