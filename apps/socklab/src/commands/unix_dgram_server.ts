@@ -1,0 +1,212 @@
+import {
+  bytesRepr,
+  displayBytes,
+  formatAddress,
+  isUserFacingError,
+  isValidUtf8,
+} from "@socklab/core";
+import { bindUnixDgram, UNIX_DGRAM_RECEIVE_BUFFER, type UnixDatagram } from "@socklab/unix-dgram";
+import { defineCommand, UsageError } from "../command.ts";
+import { pathOption } from "../options.ts";
+import type { Output } from "../output.ts";
+
+/** The tutorial's path (listing 3.10). */
+const TUTORIAL_PATH = "/tmp/unixsocket_udp";
+
+/**
+ * Reads a file mode in octal: `600`, `0600`, `0o600`.
+ *
+ * @param value As written.
+ * @returns The mode.
+ */
+export function parseMode(value: string): number {
+  const match = /^(?:0o?)?([0-7]{1,3})$/.exec(value.trim());
+  if (match === null) {
+    throw Object.assign(
+      new RangeError(
+        `Cannot use --mode "${value}": expected octal permissions such as 600 (owner only) or 660`,
+      ),
+      { code: "ERR_SOCKLAB_INVALID_OPTION" },
+    );
+  }
+  return Number.parseInt(match[1]!, 8);
+}
+
+/**
+ * Splits a `--path` value: `@name` is a Linux abstract name.
+ *
+ * @param value As written.
+ * @returns The path or name, and whether it is abstract.
+ */
+export function readPath(value: string): { path: string; abstract: boolean } {
+  return value.startsWith("@")
+    ? { path: value.slice(1), abstract: true }
+    : { path: value, abstract: false };
+}
+
+/**
+ * A datagram's payload on one line: its text (without one trailing line end),
+ * else the Python bytes literal, which also stands in for text of several lines.
+ */
+function showPayload(data: Buffer): string {
+  const shown = displayBytes(data);
+  if (shown.startsWith("b") && shown === bytesRepr(data)) return shown;
+  const text = shown.replace(/\r?\n$/, "");
+  return text.includes("\n") || text.includes("\r") ? bytesRepr(data) : text;
+}
+
+/**
+ * A sender's path as printed: senders choose their paths, so control characters
+ * a terminal would act on are shown as `\xNN` inside quotes.
+ */
+function showPath(path: string): string {
+  if (!/[\x00-\x1f\x7f-\x9f]/.test(path)) return path;
+  const escaped = path.replace(/[\x00-\x1f\x7f-\x9f"\\]/g, (c) =>
+    c === '"' || c === "\\" ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+  return `"${escaped}"`;
+}
+
+/**
+ * The line for one datagram: `datagram from /tmp/c.sock (11 bytes): Hallo Welt!`.
+ *
+ * @param datagram The datagram.
+ * @param out For colours.
+ * @param verb What the line starts with (`reply from` for the client).
+ * @returns The line.
+ */
+export function datagramLine(datagram: UnixDatagram, out: Output, verb = "datagram from"): string {
+  const from =
+    datagram.from === undefined ? "an unbound socket" : out.style.cyan(showPath(datagram.from));
+  const size = datagram.data.length;
+  const cut = datagram.truncated
+    ? out.style.yellow(
+        `, may have been cut: longer datagrams are truncated to ${UNIX_DGRAM_RECEIVE_BUFFER} bytes`,
+      )
+    : "";
+  if (size === 0) return `${verb} ${from} (0 bytes)`;
+  return `${verb} ${from} (${size} ${size === 1 ? "byte" : "bytes"}${cut}): ${showPayload(datagram.data)}`;
+}
+
+/**
+ * The JSON fields for one datagram: sender path (`null` if unbound), size,
+ * `truncated`, and the payload as `text` when valid UTF-8, else `base64`.
+ *
+ * @param datagram The datagram.
+ * @returns The fields.
+ */
+export function datagramFields(datagram: UnixDatagram): Record<string, unknown> {
+  const { data } = datagram;
+  return {
+    from: datagram.from ?? null,
+    bytes: data.length,
+    truncated: datagram.truncated,
+    ...(isValidUtf8(data) ? { text: data.toString("utf8") } : { base64: data.toString("base64") }),
+  };
+}
+
+/** `socklab unix-dgram-server`: the tutorial's listing 3.10, hardened. */
+export default defineCommand({
+  name: "unix-dgram-server",
+  summary: "Print each UNIX datagram with its sender path, optionally echo it (3.3.5)",
+  usage: "[options]",
+  description: [
+    "Binds a UNIX datagram socket (listing 3.10) and prints every datagram with the path",
+    "its sender bound (an unbound sender, like listing 3.11, has none and cannot get",
+    "replies). A socket file left by a crashed program is removed; a path a running",
+    "program is bound to, or a file that is not a socket, is refused and left alone. The",
+    "file gets --mode (owner only by default) and is removed when the server stops.",
+    `A datagram that fills the ${UNIX_DGRAM_RECEIVE_BUFFER}-byte receive buffer may have been cut: it is`,
+    "flagged, never echoed. Linux abstract names (@name) are not supported by the binding.",
+  ].join("\n"),
+  examples: [
+    "socklab unix-dgram-server",
+    "socklab unix-dgram-server --once",
+    "socklab unix-dgram-server --path /tmp/echo.sock --echo",
+    "socklab unix-dgram-server --mode 660 --json",
+  ],
+  options: {
+    path: {
+      ...pathOption(TUTORIAL_PATH),
+      description: "UNIX socket path (Linux abstract @names are not supported)",
+    },
+    echo: {
+      type: "boolean",
+      short: "e",
+      description: "Send each datagram back to its sender (bound senders only)",
+    },
+    once: {
+      type: "boolean",
+      description: "Stop after the first datagram, as the tutorial's server does",
+    },
+    mode: {
+      type: "string",
+      short: "m",
+      valueName: "MODE",
+      default: "600",
+      description: "Socket file permissions in octal (600: owner only, 666: everyone may send)",
+      parse: parseMode,
+    },
+  },
+  async run({ values, out, signal }) {
+    const { path, abstract } = readPath(values.path);
+    if (path === "") throw new UsageError("Cannot use --path: give a socket path");
+    const socket = await bindUnixDgram({ path, abstract, mode: values.mode });
+    const stop = (): void => void socket.close();
+    signal.addEventListener("abort", stop, { once: true });
+    if (signal.aborted) stop();
+    if (socket.removedStale) {
+      if (out.json) out.event("removed-stale", { path }, "");
+      else out.note(`removed stale socket file ${path}`);
+    }
+    out.listening([formatAddress({ transport: "unixgram", path, abstract: false })]);
+
+    const show = out.json || !out.quiet;
+    let datagrams = 0;
+    let bytes = 0;
+    let toldUnbound = false;
+    const onEchoFailure = (err: unknown): void => {
+      if (!socket.closed) {
+        out.note(
+          `socklab unix-dgram-server: ${isUserFacingError(err) ? err.message : String(err)}`,
+        );
+      }
+    };
+    try {
+      for await (const datagram of socket) {
+        datagrams += 1;
+        bytes += datagram.data.length;
+        if (show) {
+          out.event("datagram", datagramFields(datagram), () => datagramLine(datagram, out));
+        }
+        if (values.echo) {
+          if (datagram.from === undefined) {
+            if (!toldUnbound) {
+              toldUnbound = true;
+              out.note(
+                "socklab unix-dgram-server: Cannot echo to an unbound sender: it has no path to reply to (a client can bind one: unix-dgram-client --bind auto); further ones are not reported",
+              );
+            }
+          } else if (datagram.truncated) {
+            out.note(
+              `socklab unix-dgram-server: Cannot echo the datagram from "${datagram.from}": it may have been cut at ${UNIX_DGRAM_RECEIVE_BUFFER} bytes`,
+            );
+          } else {
+            const echoed = socket.send(datagram.data, datagram.from).catch(onEchoFailure);
+            if (values.once) await echoed;
+          }
+        }
+        if (values.once) break;
+      }
+    } finally {
+      signal.removeEventListener("abort", stop);
+      await socket.close();
+    }
+    out.event(
+      "stopped",
+      { datagrams, bytes },
+      `stopped after ${datagrams} ${datagrams === 1 ? "datagram" : "datagrams"} (${bytes} bytes)`,
+    );
+    return 0;
+  },
+});
