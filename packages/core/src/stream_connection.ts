@@ -135,8 +135,7 @@ export class StreamConnection implements AsyncIterable<Buffer> {
   readonly socket: net.Socket;
   /** The peer in human form: `127.0.0.1:40390`, `[::1]:40390`, a UNIX socket path or `unnamed`. */
   readonly remote: string;
-  /** Our end in human form, like {@linkcode StreamConnection.remote}. */
-  readonly local: string;
+  #local: string | undefined;
   /** The peer's IP address and port; `undefined` for UNIX sockets. */
   readonly remoteAddress: StreamPeerAddress | undefined;
 
@@ -148,7 +147,17 @@ export class StreamConnection implements AsyncIterable<Buffer> {
   /** The peer sent FIN and every byte before it is in `#queue`. */
   #eof = false;
   /** What reads reject with once the buffer holds nothing more for them. */
-  #error: Error | undefined;
+  #errorValue: Error | undefined;
+  /** Closed by us without an error: the `ClosedError` is built only if a read asks (a stack costs ~10 µs). */
+  #closedQuietly = false;
+  get #error(): Error | undefined {
+    if (this.#errorValue === undefined && this.#closedQuietly)
+      this.#errorValue = this.#closedError();
+    return this.#errorValue;
+  }
+  set #error(err: Error | undefined) {
+    this.#errorValue = err;
+  }
   /** The first error the socket reported, to explain later writes. */
   #socketError: unknown;
   /** We close or destroyed the connection: incoming bytes are dropped. */
@@ -232,12 +241,7 @@ export class StreamConnection implements AsyncIterable<Buffer> {
       (remoteAddress !== undefined && remotePort !== undefined
         ? formatEndpoint(remoteAddress, remotePort)
         : "unnamed");
-    const { localAddress, localPort } = socket;
-    this.local =
-      options.local ??
-      (localAddress !== undefined && localPort !== undefined
-        ? formatEndpoint(localAddress, localPort)
-        : "unnamed");
+    this.#local = options.local;
     this.#closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -257,6 +261,18 @@ export class StreamConnection implements AsyncIterable<Buffer> {
       if (socket.closed) this.#resolveClosed();
     }
     socket.resume();
+  }
+
+  /** Our end in human form, like {@linkcode StreamConnection.remote} (looked up on first use). */
+  get local(): string {
+    if (this.#local === undefined) {
+      const { localAddress, localPort } = this.socket;
+      this.#local =
+        localAddress !== undefined && localPort !== undefined
+          ? formatEndpoint(localAddress, localPort)
+          : "unnamed";
+    }
+    return this.#local;
   }
 
   /** Whether the peer has finished sending (it sent FIN) and every byte before it was read into the buffer. */
@@ -537,7 +553,7 @@ export class StreamConnection implements AsyncIterable<Buffer> {
     const bad = timeoutArgumentError(timeoutMs);
     if (bad) return Promise.reject(bad);
     if (!this.#closing) {
-      this.#stopReading(this.#closedError());
+      this.#stopReading();
       if (!this.socket.destroyed) {
         this.socket.end();
         this.#closeTimer = setTimeout(StreamConnection.#onCloseTimer, timeoutMs, this);
@@ -560,7 +576,7 @@ export class StreamConnection implements AsyncIterable<Buffer> {
    * ```
    */
   destroy(reason?: Error): void {
-    if (!this.#closing) this.#stopReading(reason ?? this.#closedError());
+    if (!this.#closing) this.#stopReading(reason);
     this.socket.destroy();
   }
 
@@ -787,11 +803,12 @@ export class StreamConnection implements AsyncIterable<Buffer> {
     }
   }
 
-  #stopReading(err: Error): void {
+  #stopReading(err?: Error): void {
     this.#closing = true;
     this.#queue.clear();
-    this.#error ??= err;
-    this.#fail(this.#error);
+    if (err === undefined) this.#closedQuietly = true;
+    else this.#errorValue ??= err;
+    if (this.#kind !== NONE) this.#fail(this.#error!);
     this.#updateFlow();
   }
 

@@ -155,8 +155,11 @@ export class StreamServer extends EventEmitter<StreamServerEvents> {
       server.listen(options);
     });
     // Errors after listening (EMFILE on accept) must not crash the process.
-    server.on("error", (err) =>
-      this.emit("error", toSocketError(err, { action: "accept on", address: label }), undefined),
+    server.on(
+      "error",
+      (err) =>
+        this.listenerCount("error") > 0 &&
+        this.emit("error", toSocketError(err, { action: "accept on", address: label }), undefined),
     );
     this.#listeners.push(listener);
     return server;
