@@ -185,6 +185,16 @@ export const PROGRAMS = {
     requires: { socklab: "unix-stream-server" },
     launch: (path) => socklab(["unix-stream-server", "--echo", "--path", path], path),
   },
+  "socklab-multiplex-unix": {
+    id: "socklab-multiplex-unix",
+    label: "socklab multiplex --path",
+    socklab: true,
+    requires: { socklab: "multiplex" },
+    launch: (path) => ({
+      ...socklab(["multiplex", "--host", "127.0.0.1", "--port", "0", "--path", path!], path),
+      ready: /^listening on (unix:\S+)/,
+    }),
+  },
   "node-net-unix": {
     id: "node-net-unix",
     label: "bare Node net (pipe)",

@@ -223,7 +223,7 @@ export const SCENARIOS: readonly Scenario[] = [
     unit: "MB/s",
     operation: "MB",
     peers: ["node-net-unix", "python-selectors-unix"],
-    socklab: ["socklab-unix-stream"],
+    socklab: ["socklab-multiplex-unix", "socklab-unix-stream"],
     reference: "node-net-unix",
     target: {
       text: "≥ both peers",
@@ -238,7 +238,7 @@ export const SCENARIOS: readonly Scenario[] = [
     unit: "rt/s",
     operation: "rt",
     peers: ["node-net-unix", "python-selectors-unix"],
-    socklab: ["socklab-unix-stream"],
+    socklab: ["socklab-multiplex-unix", "socklab-unix-stream"],
     reference: "node-net-unix",
     target: {
       text: "≥ both peers",

@@ -103,6 +103,13 @@ interface StreamListener {
   file?: SocketFileIdentity;
 }
 
+const CONNECTION = Symbol("socklab.multiplex.connection");
+type SocketWithConnection = Socket & { [CONNECTION]: MuxConnection };
+
+function connectionOf(socket: Socket): MuxConnection {
+  return (socket as SocketWithConnection)[CONNECTION];
+}
+
 const CLOSE_REASONS: Record<string, string> = {
   ECONNRESET: "reset by peer",
   EPIPE: "peer stopped reading (broken pipe)",
@@ -137,6 +144,14 @@ export class Multiplexer extends EventEmitter<MultiplexerEvents> {
     unixgram: emptyStats(),
   };
   #nextId = 1;
+  /** One set of socket listeners for every connection (`this` is the socket), not four closures each. */
+  readonly #events: {
+    data: (this: Socket, chunk: Buffer) => void;
+    end: (this: Socket) => void;
+    error: (this: Socket, err: NodeJS.ErrnoException) => void;
+    close: (this: Socket) => void;
+    timeout: (this: Socket) => void;
+  };
   #lastActivity = Date.now();
   #idleTimer: NodeJS.Timeout | undefined;
   #closing = false;
@@ -149,6 +164,37 @@ export class Multiplexer extends EventEmitter<MultiplexerEvents> {
     super();
     this.#handler = handler;
     this.#options = options;
+    const mux = this;
+    this.#events = {
+      data(chunk) {
+        mux.#lastActivity = Date.now();
+        mux.#handler.data?.(connectionOf(this), chunk);
+      },
+      end() {
+        mux.#lastActivity = Date.now();
+        const connection = connectionOf(this);
+        if (mux.#handler.end) mux.#handler.end(connection);
+        else connection.end();
+      },
+      error(err) {
+        connectionOf(this).closeReason ??= CLOSE_REASONS[err.code ?? ""] ?? err.message;
+      },
+      close() {
+        mux.#lastActivity = Date.now();
+        const connection = connectionOf(this);
+        mux.#connections.delete(connection.id);
+        const stats = mux.#stats[connection.transport];
+        stats.open -= 1;
+        stats.bytesIn += connection.bytesIn;
+        stats.bytesOut += connection.bytesOut;
+        const reason = connection.closeReason ?? "closed by peer";
+        mux.emit("close", connection, reason);
+        mux.#handler.close?.(connection, reason);
+      },
+      timeout() {
+        connectionOf(this).close(`idle for ${mux.#options.connectionIdleTimeoutMs} ms`);
+      },
+    };
     this.#armIdle(options.idleTickMs ?? 5000);
   }
 
@@ -318,33 +364,13 @@ export class Multiplexer extends EventEmitter<MultiplexerEvents> {
     this.#stats[transport].total += 1;
     this.#stats[transport].open += 1;
     if (this.#options.connectionIdleTimeoutMs !== undefined) {
-      socket.setTimeout(this.#options.connectionIdleTimeoutMs, () =>
-        connection.close(`idle for ${this.#options.connectionIdleTimeoutMs} ms`),
-      );
+      socket.setTimeout(this.#options.connectionIdleTimeoutMs, this.#events.timeout);
     }
-    socket.on("data", (chunk: Buffer) => {
-      this.#lastActivity = Date.now();
-      this.#handler.data?.(connection, chunk);
-    });
-    socket.on("end", () => {
-      this.#lastActivity = Date.now();
-      if (this.#handler.end) this.#handler.end(connection);
-      else connection.end();
-    });
-    socket.on("error", (err: NodeJS.ErrnoException) => {
-      connection.closeReason ??= CLOSE_REASONS[err.code ?? ""] ?? err.message;
-    });
-    socket.on("close", () => {
-      this.#lastActivity = Date.now();
-      this.#connections.delete(connection.id);
-      const stats = this.#stats[transport];
-      stats.open -= 1;
-      stats.bytesIn += connection.bytesIn;
-      stats.bytesOut += connection.bytesOut;
-      const reason = connection.closeReason ?? "closed by peer";
-      this.emit("close", connection, reason);
-      this.#handler.close?.(connection, reason);
-    });
+    (socket as SocketWithConnection)[CONNECTION] = connection;
+    socket.on("data", this.#events.data);
+    socket.on("end", this.#events.end);
+    socket.on("error", this.#events.error);
+    socket.on("close", this.#events.close);
     this.emit("open", connection);
     this.#handler.open?.(connection);
   }

@@ -1,6 +1,9 @@
 import type { Socket } from "node:net";
 import { StreamConnection } from "@socklab/core";
 
+/** Bytes of echo waiting for a client before reading from it pauses. */
+export const ECHO_PAUSE_BYTES = 256 * 1024;
+
 /** The stream transports a multiplexer serves. */
 export type StreamTransport = "tcp" | "unix";
 
@@ -37,10 +40,8 @@ export class MuxConnection {
   state: unknown;
   #paused = false;
   #handedOff = false;
-  readonly #resume = (): void => {
-    this.#paused = false;
-    this.socket.resume();
-  };
+  /** Made on the first pause only: most connections never need it. */
+  #resume: (() => void) | undefined;
 
   constructor(id: number, transport: StreamTransport, socket: Socket, peer: string, local: string) {
     this.id = id;
@@ -71,17 +72,30 @@ export class MuxConnection {
   }
 
   /**
-   * Writes with backpressure for echo: when the write buffer is full, reading
-   * from this connection pauses until the peer has read, so a client that sends
-   * much and reads slowly cannot grow the server's memory.
+   * Writes with backpressure for echo: when {@linkcode ECHO_PAUSE_BYTES} wait in
+   * the write buffer, reading from this connection pauses until the peer has
+   * read them, so a client that sends much and reads slowly cannot grow the
+   * server's memory past that (plus one read).
    *
    * @param data The bytes.
    */
   write(data: Uint8Array | string): void {
-    if (!this.socket.write(data) && !this.#paused && !this.socket.destroyed) {
+    const socket = this.socket;
+    // Pausing at Node's 16 KiB mark would stop and start reading on every 64 KiB chunk;
+    // a larger mark keeps a streaming echo flowing and still bounds memory per client.
+    if (
+      !socket.write(data) &&
+      socket.writableLength >= ECHO_PAUSE_BYTES &&
+      !this.#paused &&
+      !socket.destroyed
+    ) {
       this.#paused = true;
-      this.socket.pause();
-      this.socket.once("drain", this.#resume);
+      socket.pause();
+      this.#resume ??= () => {
+        this.#paused = false;
+        this.socket.resume();
+      };
+      socket.once("drain", this.#resume);
     }
   }
 
@@ -130,7 +144,7 @@ export class MuxConnection {
     this.#handedOff = true;
     this.socket.removeAllListeners("data");
     this.socket.removeAllListeners("end");
-    if (this.#paused) this.#resume();
+    if (this.#paused) this.#resume?.();
     const connection = new StreamConnection(this.socket, { remote: this.peer, local: this.local });
     if (firstChunk !== undefined && firstChunk.length > 0) connection.unshift(firstChunk);
     return connection;

@@ -1,3 +1,4 @@
+import { parseAddress, type UnixAddress } from "@socklab/core";
 import { chat, echo, Multiplexer, raiseFileLimit } from "@socklab/multiplex";
 import { defineCommand } from "../command.ts";
 import { hostOption, integer, portOption, seconds } from "../options.ts";
@@ -20,6 +21,7 @@ export default defineCommand({
     "socklab multiplex",
     "socklab multiplex --timeout 2 --max-connections 100",
     "socklab multiplex --chat   # then: nc localhost 50000 (in two terminals)",
+    "socklab multiplex --path /tmp/unixsocket_tcp   # TCP and a UNIX socket, one loop",
   ],
   options: {
     host: hostOption,
@@ -43,6 +45,11 @@ export default defineCommand({
       valueName: "SECONDS",
       description: "Close a connection after this long without traffic",
       parse: seconds("idle-timeout"),
+    },
+    path: {
+      type: "string",
+      valueName: "PATH",
+      description: "Also serve a UNIX stream socket at PATH (@name: abstract), on the same loop",
     },
     chat: {
       type: "boolean",
@@ -81,7 +88,12 @@ export default defineCommand({
     });
     logMultiplexer(mux, out);
     try {
-      out.listening(await mux.listenTcp({ host: values.host, port: values.port }));
+      const addresses = await mux.listenTcp({ host: values.host, port: values.port });
+      if (values.path !== undefined) {
+        const unix = parseAddress(values.path, { transport: "unix" }) as UnixAddress;
+        addresses.push(await mux.listenUnix({ path: unix.path, abstract: unix.abstract }));
+      }
+      out.listening(addresses);
     } catch (err) {
       await mux.close({ graceMs: 0 });
       throw err;

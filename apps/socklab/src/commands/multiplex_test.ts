@@ -1,6 +1,8 @@
 import { once } from "node:events";
+import { stat } from "node:fs/promises";
 import { connect } from "node:net";
-import { runPython, tutorialListing } from "@socklab/core/testing";
+import { join } from "node:path";
+import { makeTempDir, runPython, tutorialListing } from "@socklab/core/testing";
 import { afterEach, describe, expect, test } from "vitest";
 import { type CliProcess, startServer } from "../_test_cli.ts";
 
@@ -71,6 +73,23 @@ describe("socklab multiplex", () => {
     expect(String((await once(b, "data"))[0])).toBe("<user1> hallo\n");
     a.destroy();
     b.destroy();
+  });
+
+  test("--path serves a UNIX stream socket on the same loop and removes it on SIGTERM", async () => {
+    const dir = await makeTempDir("socklab-mux-cmd");
+    const path = join(dir.path, "s");
+    try {
+      const { server } = await start(["--timeout", "0", "--path", path]);
+      await server.waitForLine(new RegExp(`^listening on unix://${path}$`));
+      const socket = connect(path);
+      socket.write("über");
+      expect(String((await once(socket, "data"))[0])).toBe("über");
+      socket.destroy();
+      expect((await server.stop("SIGTERM")).code).toBe(0);
+      await expect(stat(path)).rejects.toMatchObject({ code: "ENOENT" });
+    } finally {
+      await dir.remove();
+    }
   });
 
   test("--json prints one event per line", async () => {
