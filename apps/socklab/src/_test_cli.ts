@@ -5,8 +5,8 @@
  * @module
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { type LineWatch, watchLines } from "@socklab/core/testing";
 
 /** The socklab executable. */
 export const SOCKLAB_BIN: string = fileURLToPath(new URL("../bin/socklab.js", import.meta.url));
@@ -20,12 +20,8 @@ export interface CliResult {
 }
 
 /** A running socklab process. */
-export interface CliProcess {
+export interface CliProcess extends LineWatch {
   child: ChildProcessWithoutNullStreams;
-  /** Stdout lines so far. */
-  lines: string[];
-  /** Resolves with the first stdout line matching `pattern`; rejects if the process ends first. */
-  waitForLine(pattern: RegExp): Promise<RegExpExecArray>;
   /** Resolves when the process has ended. */
   result: Promise<CliResult>;
   /** Sends a signal (SIGTERM by default) and waits for the end. */
@@ -44,59 +40,25 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
     env: { ...process.env, NO_COLOR: "1", ...env },
     stdio: ["pipe", "pipe", "pipe"],
   });
-  const lines: string[] = [];
   let stdout = "";
   let stderr = "";
-  const waiters = new Set<{
-    pattern: RegExp;
-    resolve: (m: RegExpExecArray) => void;
-    reject: (e: Error) => void;
-  }>();
   child.stdout.on("data", (chunk: Buffer) => {
     stdout += chunk.toString();
   });
   child.stderr.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  createInterface({ input: child.stdout }).on("line", (line) => {
-    lines.push(line);
-    for (const w of waiters) {
-      const m = w.pattern.exec(line);
-      if (m !== null) {
-        waiters.delete(w);
-        w.resolve(m);
-      }
-    }
-  });
+  const watch = watchLines(
+    child,
+    () => `socklab ${args.join(" ")} (stdout: ${stdout}; stderr: ${stderr})`,
+  );
   const result = new Promise<CliResult>((resolve) => {
-    child.once("close", (code, signal) => {
-      for (const w of waiters) {
-        w.reject(
-          new Error(
-            `socklab ${args.join(" ")} ended (${code ?? signal}) before printing ${w.pattern}\nstdout: ${stdout}\nstderr: ${stderr}`,
-          ),
-        );
-      }
-      waiters.clear();
-      resolve({ code, signal, stdout, stderr });
-    });
+    child.once("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
   return {
+    ...watch,
     child,
-    lines,
     result,
-    waitForLine(pattern) {
-      for (const line of lines) {
-        const m = pattern.exec(line);
-        if (m !== null) return Promise.resolve(m);
-      }
-      if (child.exitCode !== null || child.signalCode !== null) {
-        return Promise.reject(
-          new Error(`socklab already ended before printing ${pattern}\nstderr: ${stderr}`),
-        );
-      }
-      return new Promise((resolve, reject) => waiters.add({ pattern, resolve, reject }));
-    },
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return result;

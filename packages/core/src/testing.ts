@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
+import {
+  type ChildProcess,
+  type ChildProcessWithoutNullStreams,
+  execFileSync,
+  spawn,
+} from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -97,13 +102,69 @@ export function tutorialListing(name: ListingName, overrides: ListingOverrides =
   return source;
 }
 
-/** A running Python program with its output as lines. */
-export interface PythonProcess {
-  child: ChildProcessWithoutNullStreams;
-  /** Resolves with the first stdout line matching `pattern` (rejects if the process exits first). */
-  waitForLine(pattern: RegExp): Promise<RegExpExecArray>;
+/** The lines a child process prints, and a way to wait for one. */
+export interface LineWatch {
   /** Every stdout line so far. */
   lines: string[];
+  /** Resolves with the first stdout line matching `pattern`; rejects if the process ends first. */
+  waitForLine(pattern: RegExp): Promise<RegExpExecArray>;
+}
+
+/**
+ * Watches a child process's stdout line by line, for tests that wait for a
+ * line ("listening on …") instead of sleeping.
+ *
+ * @param child The process.
+ * @param describe Names the process and what it left (stderr) when it ends before the line.
+ * @returns The lines so far and a waiter.
+ * @example
+ * ```ts
+ * import { spawn } from "node:child_process";
+ * import { watchLines } from "@socklab/core/testing";
+ * const watch = watchLines(spawn("echo", ["hi"]), () => "echo");
+ * await watch.waitForLine(/^hi$/);
+ * ```
+ */
+export function watchLines(child: ChildProcess, describe: () => string): LineWatch {
+  const lines: string[] = [];
+  const waiters = new Set<{
+    pattern: RegExp;
+    resolve: (m: RegExpExecArray) => void;
+    reject: (e: Error) => void;
+  }>();
+  const ended = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    lines.push(line);
+    for (const w of waiters) {
+      const m = w.pattern.exec(line);
+      if (m !== null) {
+        waiters.delete(w);
+        w.resolve(m);
+      }
+    }
+  });
+  child.once("close", (code, signal) => {
+    for (const w of waiters)
+      w.reject(new Error(`${describe()} ended (${code ?? signal}) before printing ${w.pattern}`));
+    waiters.clear();
+  });
+  return {
+    lines,
+    waitForLine(pattern) {
+      for (const line of lines) {
+        const m = pattern.exec(line);
+        if (m !== null) return Promise.resolve(m);
+      }
+      if (ended())
+        return Promise.reject(new Error(`${describe()} already ended before printing ${pattern}`));
+      return new Promise((resolve, reject) => waiters.add({ pattern, resolve, reject }));
+    },
+  };
+}
+
+/** A running Python program with its output as lines. */
+export interface PythonProcess extends LineWatch {
+  child: ChildProcessWithoutNullStreams;
   /** Everything on stderr so far. */
   stderr(): string;
   /** Resolves with the exit code (or signal name) when the process ends. */
@@ -129,55 +190,19 @@ export function runPython(source: string, args: readonly string[] = []): PythonP
   const child = spawn("python3", ["-u", "-c", source, ...args], {
     stdio: ["pipe", "pipe", "pipe"],
   });
-  const lines: string[] = [];
   let err = "";
-  const waiters = new Set<{
-    pattern: RegExp;
-    resolve: (m: RegExpExecArray) => void;
-    reject: (e: Error) => void;
-  }>();
   child.stderr.on("data", (chunk: Buffer) => {
     err += chunk.toString();
   });
-  createInterface({ input: child.stdout }).on("line", (line) => {
-    lines.push(line);
-    for (const w of waiters) {
-      const m = w.pattern.exec(line);
-      if (m !== null) {
-        waiters.delete(w);
-        w.resolve(m);
-      }
-    }
-  });
+  const watch = watchLines(child, () => `python3 (stderr: ${err.trim()})`);
   const exited = new Promise<number | string>((resolve) => {
-    child.once("close", (code, signal) => {
-      for (const w of waiters)
-        w.reject(
-          new Error(
-            `python3 exited (${code ?? signal}) before printing ${w.pattern}; stderr: ${err.trim()}`,
-          ),
-        );
-      waiters.clear();
-      resolve(code ?? signal ?? -1);
-    });
+    child.once("close", (code, signal) => resolve(code ?? signal ?? -1));
   });
   return {
+    ...watch,
     child,
-    lines,
     exited,
     stderr: () => err,
-    waitForLine(pattern) {
-      for (const line of lines) {
-        const m = pattern.exec(line);
-        if (m !== null) return Promise.resolve(m);
-      }
-      if (child.exitCode !== null || child.signalCode !== null) {
-        return Promise.reject(
-          new Error(`python3 already exited before printing ${pattern}; stderr: ${err.trim()}`),
-        );
-      }
-      return new Promise((resolve, reject) => waiters.add({ pattern, resolve, reject }));
-    },
     async kill(signal = "SIGKILL") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;

@@ -32,6 +32,6 @@ describe("startTutorialServer()", () => {
   });
   test("runPython() reports an early exit instead of hanging", async () => {
     const py = runPython("import sys; sys.exit(3)");
-    await expect(py.waitForLine(/never/)).rejects.toThrow(/exited \(3\)/);
+    await expect(py.waitForLine(/never/)).rejects.toThrow(/ended \(3\)/);
   });
 });
