@@ -37,3 +37,25 @@ export function displayBytes(bytes: Uint8Array): string {
   }
   return CONTROL.test(text) ? bytesRepr(bytes) : text;
 }
+
+/**
+ * Shows received bytes on one log line: like {@linkcode displayBytes}, without
+ * one trailing line end (`nc` and `echo` add one); text that would still span
+ * several lines is shown as the `b'...'` literal instead.
+ *
+ * @param bytes The bytes received.
+ * @returns One line.
+ * @example
+ * ```ts
+ * import { displayLine } from "@socklab/core";
+ * displayLine(Buffer.from("Hallo Welt!\n")); // "Hallo Welt!"
+ * displayLine(Buffer.from("a\nb")); // "b'a\\nb'"
+ * ```
+ */
+export function displayLine(bytes: Uint8Array): string {
+  const shown = displayBytes(bytes);
+  // Text never equals its own literal (the literal is 3 characters longer), so this tells them apart.
+  if (shown.startsWith("b") && shown === bytesRepr(bytes)) return shown;
+  const text = shown.endsWith("\r\n") ? shown.slice(0, -2) : shown.endsWith("\n") ? shown.slice(0, -1) : shown;
+  return text.includes("\n") || text.includes("\r") ? bytesRepr(bytes) : text;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { displayBytes } from "./display_bytes.ts";
+import { displayBytes, displayLine } from "./display_bytes.ts";
 
 describe("displayBytes()", () => {
   test.each<[string, Uint8Array, string]>([
@@ -15,5 +15,19 @@ describe("displayBytes()", () => {
     ["a character cut short", Buffer.from("ü").subarray(0, 1), "b'\\xc3'"],
   ])("displayBytes() of %s", (_, input, expected) => {
     expect(displayBytes(input)).toBe(expected);
+  });
+});
+
+describe("displayLine()", () => {
+  test.each([
+    ["Hallo Welt!\n", "Hallo Welt!"],
+    ["Hallo Welt!\r\n", "Hallo Welt!"],
+    ["111111111111111111", "111111111111111111"],
+    ["a\nb", "b'a\\nb'"],
+    ["a\n\n", "b'a\\n\\n'"],
+    ["", ""],
+  ])("shows %j as %j", (text, line) => expect(displayLine(Buffer.from(text))).toBe(line));
+  test("shows bytes that are not text as a literal", () => {
+    expect(displayLine(Uint8Array.of(0x61, 0xff, 0x0a))).toBe("b'a\\xff\\n'");
   });
 });

@@ -1,25 +1,8 @@
-import { bytesRepr, displayBytes, formatHostPort, isValidUtf8 } from "@socklab/core";
+import { displayLine, formatHostPort, isValidUtf8 } from "@socklab/core";
 import { createUdpSocket, type UdpDatagram } from "@socklab/udp";
 import { defineCommand } from "../command.ts";
 import { hostOption, udpPortOption } from "../options.ts";
 import type { Output } from "../output.ts";
-
-/**
- * A datagram's payload on one line: its text (without one trailing line end,
- * which `nc` and `echo` add), else the exact Python bytes literal, which also
- * stands in for text spanning several lines so every datagram stays one line.
- */
-function showPayload(data: Buffer): string {
-  const shown = displayBytes(data);
-  // Text can never equal its own literal (the literal is 3 characters longer), so this tells them apart.
-  if (shown.startsWith("b") && shown === bytesRepr(data)) return shown;
-  const text = shown.endsWith("\r\n")
-    ? shown.slice(0, -2)
-    : shown.endsWith("\n")
-      ? shown.slice(0, -1)
-      : shown;
-  return text.includes("\n") || text.includes("\r") ? bytesRepr(data) : text;
-}
 
 /**
  * The line for one datagram: `datagram from 127.0.0.1:40390 (18 bytes): 111111111111111111`.
@@ -39,7 +22,7 @@ export function datagramLine(datagram: UdpDatagram, out: Output, verb = "datagra
   const from = out.style.cyan(formatHostPort(datagram.from.host, datagram.from.port));
   const size = datagram.data.length;
   if (size === 0) return `${verb} ${from} (0 bytes)`;
-  return `${verb} ${from} (${size} ${size === 1 ? "byte" : "bytes"}): ${showPayload(datagram.data)}`;
+  return `${verb} ${from} (${size} ${size === 1 ? "byte" : "bytes"}): ${displayLine(datagram.data)}`;
 }
 
 /**

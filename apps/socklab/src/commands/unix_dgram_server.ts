@@ -1,10 +1,4 @@
-import {
-  bytesRepr,
-  displayBytes,
-  formatAddress,
-  isUserFacingError,
-  isValidUtf8,
-} from "@socklab/core";
+import { displayLine, formatAddress, isUserFacingError, isValidUtf8 } from "@socklab/core";
 import { bindUnixDgram, UNIX_DGRAM_RECEIVE_BUFFER, type UnixDatagram } from "@socklab/unix-dgram";
 import { defineCommand, UsageError } from "../command.ts";
 import { pathOption } from "../options.ts";
@@ -45,17 +39,6 @@ export function readPath(value: string): { path: string; abstract: boolean } {
 }
 
 /**
- * A datagram's payload on one line: its text (without one trailing line end),
- * else the Python bytes literal, which also stands in for text of several lines.
- */
-function showPayload(data: Buffer): string {
-  const shown = displayBytes(data);
-  if (shown.startsWith("b") && shown === bytesRepr(data)) return shown;
-  const text = shown.replace(/\r?\n$/, "");
-  return text.includes("\n") || text.includes("\r") ? bytesRepr(data) : text;
-}
-
-/**
  * A sender's path as printed: senders choose their paths, so control characters
  * a terminal would act on are shown as `\xNN` inside quotes.
  */
@@ -85,7 +68,7 @@ export function datagramLine(datagram: UnixDatagram, out: Output, verb = "datagr
       )
     : "";
   if (size === 0) return `${verb} ${from} (0 bytes)`;
-  return `${verb} ${from} (${size} ${size === 1 ? "byte" : "bytes"}${cut}): ${showPayload(datagram.data)}`;
+  return `${verb} ${from} (${size} ${size === 1 ? "byte" : "bytes"}${cut}): ${displayLine(datagram.data)}`;
 }
 
 /**
