@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { hostKind, parsePort } from "@socklab/core";
+import { hostKind, parsePort, parseUnixPath, type UnixPath } from "@socklab/core";
 import type { OptionSpec } from "./command.ts";
 
 /**
@@ -108,5 +108,6 @@ export function pathOption(defaultPath: string) {
     valueName: "PATH",
     default: defaultPath,
     description: "UNIX socket path, or @name for a Linux abstract socket",
-  } as const satisfies OptionSpec<string>;
+    parse: parseUnixPath,
+  } as const satisfies OptionSpec<UnixPath>;
 }

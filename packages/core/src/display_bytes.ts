@@ -56,6 +56,10 @@ export function displayLine(bytes: Uint8Array): string {
   const shown = displayBytes(bytes);
   // Text never equals its own literal (the literal is 3 characters longer), so this tells them apart.
   if (shown.startsWith("b") && shown === bytesRepr(bytes)) return shown;
-  const text = shown.endsWith("\r\n") ? shown.slice(0, -2) : shown.endsWith("\n") ? shown.slice(0, -1) : shown;
+  const text = shown.endsWith("\r\n")
+    ? shown.slice(0, -2)
+    : shown.endsWith("\n")
+      ? shown.slice(0, -1)
+      : shown;
   return text.includes("\n") || text.includes("\r") ? bytesRepr(bytes) : text;
 }

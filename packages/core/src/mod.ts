@@ -25,6 +25,7 @@ export * from "./ipv4.ts";
 export * from "./line_splitter.ts";
 export * from "./listen_plan.ts";
 export * from "./parse_address.ts";
+export * from "./parse_unix_path.ts";
 export { parsePort, privilegedPortNote, servicePort, unprivilegedPortStart } from "./port.ts";
 export * from "./resolve_host.ts";
 export * from "./stream_connection.ts";

@@ -38,6 +38,7 @@ export {
   IncompleteReadError,
   LimitExceededError,
   NotASocketError,
+  parseUnixPath,
   type ReadOptions,
   SocketError,
   SocklabError,
@@ -47,8 +48,8 @@ export {
   type StreamServerStats,
   TimeoutError,
   UNIX_PATH_MAX,
+  type UnixPath,
 } from "@socklab/core";
 export * from "./connect_unix.ts";
 export * from "./file_mode.ts";
 export * from "./listen_unix.ts";
-export * from "./parse_unix_path.ts";

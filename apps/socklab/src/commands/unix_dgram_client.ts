@@ -2,7 +2,7 @@ import { ClosedError, parseEscapes, TimeoutError } from "@socklab/core";
 import { checkUnixDgramPath, openUnixDgram, type UnixDgramSocket } from "@socklab/unix-dgram";
 import { defineCommand, UsageError } from "../command.ts";
 import { duration, integer, pathOption } from "../options.ts";
-import { datagramFields, datagramLine, readPath } from "./unix_dgram_server.ts";
+import { datagramFields, datagramLine } from "./unix_dgram_server.ts";
 
 /** The tutorial's path (listing 3.11). */
 const TUTORIAL_PATH = "/tmp/unixsocket_udp";
@@ -67,7 +67,7 @@ export default defineCommand({
   async run({ values, out, signal }) {
     const waitMs = values["wait-reply"];
     if (waitMs === 0) throw new UsageError('Cannot use --wait-reply "0": wait at least 1 ms');
-    const { path, abstract } = readPath(values.path);
+    const { path, abstract } = values.path;
     if (path === "") throw new UsageError("Cannot use --path: give a socket path");
     let bind = values.bind;
     if (bind === "") throw new UsageError("Cannot use --bind: give auto or a socket path");

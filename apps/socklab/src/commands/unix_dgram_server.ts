@@ -27,18 +27,6 @@ export function parseMode(value: string): number {
 }
 
 /**
- * Splits a `--path` value: `@name` is a Linux abstract name.
- *
- * @param value As written.
- * @returns The path or name, and whether it is abstract.
- */
-export function readPath(value: string): { path: string; abstract: boolean } {
-  return value.startsWith("@")
-    ? { path: value.slice(1), abstract: true }
-    : { path: value, abstract: false };
-}
-
-/**
  * A sender's path as printed: senders choose their paths, so control characters
  * a terminal would act on are shown as `\xNN` inside quotes.
  */
@@ -132,7 +120,7 @@ export default defineCommand({
     },
   },
   async run({ values, out, signal }) {
-    const { path, abstract } = readPath(values.path);
+    const { path, abstract } = values.path;
     if (path === "") throw new UsageError("Cannot use --path: give a socket path");
     const socket = await bindUnixDgram({ path, abstract, mode: values.mode });
     const stop = (): void => void socket.close();

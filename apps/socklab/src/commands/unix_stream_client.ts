@@ -1,12 +1,6 @@
 import { once } from "node:events";
-import {
-  bytesRepr,
-  isUserFacingError,
-  isValidUtf8,
-  parseEscapes,
-  type StreamConnection,
-} from "@socklab/core";
-import { connectUnix, parseUnixPath, type UnixPath } from "@socklab/unix-stream";
+import { bytesRepr, isValidUtf8, parseEscapes, type StreamConnection } from "@socklab/core";
+import { connectUnix, type UnixPath } from "@socklab/unix-stream";
 import { defineCommand, UsageError } from "../command.ts";
 import { duration, pathOption } from "../options.ts";
 import type { Output } from "../output.ts";
@@ -96,13 +90,7 @@ export default defineCommand({
     },
   },
   async run({ values, out, signal }) {
-    let target: UnixPath;
-    try {
-      target = parseUnixPath(values.path);
-    } catch (err) {
-      if (isUserFacingError(err)) throw new UsageError(err.message, { cause: err });
-      throw err;
-    }
+    const target: UnixPath = values.path;
     if (values.stdin && values.message !== undefined) {
       throw new UsageError("Cannot send both --message and --stdin: pick one");
     }

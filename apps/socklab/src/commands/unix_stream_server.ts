@@ -5,8 +5,8 @@ import {
   isValidUtf8,
   type StreamConnection,
 } from "@socklab/core";
-import { listenUnix, parseFileMode, parseUnixPath, type UnixPath } from "@socklab/unix-stream";
-import { defineCommand, UsageError } from "../command.ts";
+import { listenUnix, parseFileMode, type UnixPath } from "@socklab/unix-stream";
+import { defineCommand } from "../command.ts";
 import { integer, pathOption, seconds } from "../options.ts";
 import type { Output } from "../output.ts";
 
@@ -122,13 +122,7 @@ export default defineCommand({
     },
   },
   async run({ values, out, signal }) {
-    let target: UnixPath;
-    try {
-      target = parseUnixPath(values.path);
-    } catch (err) {
-      if (isUserFacingError(err)) throw new UsageError(err.message, { cause: err });
-      throw err;
-    }
+    const target: UnixPath = values.path;
     const once = values.once;
     const echo = values.echo;
     let nextId = 0;

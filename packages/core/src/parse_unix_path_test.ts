@@ -1,6 +1,6 @@
-import { UNIX_PATH_MAX } from "@socklab/core";
 import { describe, expect, test } from "vitest";
 import { parseUnixPath } from "./parse_unix_path.ts";
+import { UNIX_PATH_MAX } from "./unix_path_limit.ts";
 
 describe("parseUnixPath()", () => {
   test.each([

@@ -1,4 +1,4 @@
-import { checkUnixPath } from "@socklab/core";
+import { checkUnixPath } from "./unix_path_limit.ts";
 
 /** A UNIX socket path as the apps take it: a file system path or a Linux abstract name. */
 export interface UnixPath {
@@ -19,7 +19,7 @@ export interface UnixPath {
  * @throws {RangeError} `ERR_SOCKLAB_PATH_TOO_LONG` for a path over 107 bytes.
  * @example
  * ```ts
- * import { parseUnixPath } from "@socklab/unix-stream";
+ * import { parseUnixPath } from "@socklab/core";
  * parseUnixPath("/tmp/unixsocket_tcp"); // { path: "/tmp/unixsocket_tcp", abstract: false }
  * parseUnixPath("@socklab"); // { path: "socklab", abstract: true }
  * ```
