@@ -25,7 +25,8 @@ export interface CliOptions {
   duration: number;
   warmup: number;
   held: number;
-  httpLoad: "autocannon" | "wrk";
+  /** `auto`: wrk where installed (a C client that leaves more of the 2 cores to the server), else autocannon. */
+  httpLoad: "auto" | "autocannon" | "wrk";
   jsonOut: string;
   /** Measure only the peers (calibration, the bench's own smoke test). */
   peersOnly: boolean;
@@ -52,7 +53,7 @@ Options:
   --duration <s>        Seconds per measured window (default 5; --quick 0.5)
   --warmup <s>          Seconds of load before each window (default 1; --quick 0.25)
   --held <n>            Connections for held-conns (default 19,900, capped by the open-file limit)
-  --http-load <tool>    autocannon (default) or wrk, where installed
+  --http-load <tool>    wrk or autocannon (default: wrk where installed, else autocannon)
   --peers-only          Measure only the peers, not socklab (calibration)
   --json-out <path>     Raw results (default bench-results/latest.json)
   --list                List the scenarios and exit
@@ -124,8 +125,8 @@ export function parseCli(argv: readonly string[]): CliOptions | "help" | "list" 
       );
     }
   }
-  const httpLoad = (values["http-load"] as string | undefined) ?? "autocannon";
-  if (httpLoad !== "autocannon" && httpLoad !== "wrk") {
+  const httpLoad = (values["http-load"] as string | undefined) ?? "auto";
+  if (httpLoad !== "auto" && httpLoad !== "autocannon" && httpLoad !== "wrk") {
     throw new UsageError(`Invalid --http-load "${httpLoad}": expected autocannon or wrk`);
   }
   const warmup = values.warmup as string | undefined;
@@ -218,7 +219,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     if (held < cli.held) {
       progress.note(`held-conns: ${held} connections (the open-file hard limit is ${limit})`);
     }
-    let httpLoad = cli.httpLoad;
+    let httpLoad: "autocannon" | "wrk" =
+      cli.httpLoad === "auto" ? (hasProgram("wrk") ? "wrk" : "autocannon") : cli.httpLoad;
     if (httpLoad === "wrk" && !hasProgram("wrk")) {
       progress.note("wrk is not installed: using autocannon for HTTP");
       httpLoad = "autocannon";

@@ -22,7 +22,7 @@ describe("parseCli()", () => {
       duration: 5,
       warmup: 1,
       held: 19_900,
-      httpLoad: "autocannon",
+      httpLoad: "auto",
       jsonOut: "bench-results/latest.json",
       peersOnly: false,
     });

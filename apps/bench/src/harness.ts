@@ -133,7 +133,7 @@ function program(id: ProgramId): Program {
 }
 
 const LOAD_MAIN = fileURLToPath(new URL("./load/main.ts", import.meta.url));
-const REGISTER = new URL("../bin/_register.js", import.meta.url).href;
+const REGISTER = import.meta.resolve("socklab/bin/_register.js");
 
 /**
  * Whether a socklab subcommand exists: `socklab <command> --help` exits with 0.

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { hostKind, parsePort, parseUnixPath, type UnixPath } from "@socklab/core";
+import { hostKind, parseEscapes, parsePort, parseUnixPath, type UnixPath } from "@socklab/core";
 import type { OptionSpec } from "./command.ts";
 
 /**
@@ -111,3 +111,29 @@ export function pathOption(defaultPath: string) {
     parse: parseUnixPath,
   } as const satisfies OptionSpec<UnixPath>;
 }
+
+/**
+ * `--message`: what a client sends, with escapes (`\r \n \t \0 \xNN`).
+ *
+ * @param shownDefault The tutorial's message, for `--help`.
+ * @returns The option; its value is the bytes, or `undefined` for the default.
+ */
+export function messageOption(shownDefault: string) {
+  return {
+    type: "string",
+    short: "m",
+    valueName: "TEXT",
+    description: `What to send, with escapes such as \\n and \\xff (default: ${shownDefault})`,
+    parse: parseEscapes,
+  } as const satisfies OptionSpec<Buffer>;
+}
+
+/** `--count`: how many datagrams a client sends (default 1). */
+export const countOption = {
+  type: "string",
+  short: "n",
+  valueName: "N",
+  default: "1",
+  description: "How many datagrams to send",
+  parse: integer("count", 1),
+} as const satisfies OptionSpec<number>;

@@ -1,8 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseEscapes, TimeoutError } from "@socklab/core";
+import { TimeoutError } from "@socklab/core";
 import { createUdpSocket } from "@socklab/udp";
 import { defineCommand, UsageError } from "../command.ts";
-import { duration, hostOption, integer, udpPortOption } from "../options.ts";
+import {
+  countOption,
+  duration,
+  hostOption,
+  integer,
+  messageOption,
+  udpPortOption,
+} from "../options.ts";
 import { datagramFields, datagramLine } from "./udp_server.ts";
 
 /** The tutorial's datagram: `'1' * 18`, sent as ASCII. */
@@ -30,21 +37,8 @@ export default defineCommand({
   options: {
     host: hostOption,
     port: udpPortOption,
-    message: {
-      type: "string",
-      short: "m",
-      valueName: "TEXT",
-      description: "What to send, with escapes such as \\n and \\xff (default: eighteen 1s)",
-      parse: parseEscapes,
-    },
-    count: {
-      type: "string",
-      short: "n",
-      valueName: "N",
-      default: "1",
-      description: "How many datagrams to send",
-      parse: integer("count", 1),
-    },
+    message: messageOption("eighteen 1s"),
+    count: countOption,
     interval: {
       type: "string",
       short: "i",

@@ -1,7 +1,7 @@
-import { ClosedError, parseEscapes, TimeoutError } from "@socklab/core";
+import { ClosedError, TimeoutError } from "@socklab/core";
 import { checkUnixDgramPath, openUnixDgram, type UnixDgramSocket } from "@socklab/unix-dgram";
 import { defineCommand, UsageError } from "../command.ts";
-import { duration, integer, pathOption } from "../options.ts";
+import { countOption, duration, messageOption, pathOption } from "../options.ts";
 import { datagramFields, datagramLine } from "./unix_dgram_server.ts";
 
 /** The tutorial's path (listing 3.11). */
@@ -34,21 +34,8 @@ export default defineCommand({
       ...pathOption(TUTORIAL_PATH),
       description: "The server's UNIX socket path (Linux abstract @names are not supported)",
     },
-    message: {
-      type: "string",
-      short: "m",
-      valueName: "TEXT",
-      description: 'What to send, with escapes such as \\n and \\xff (default: "Hallo Welt!")',
-      parse: parseEscapes,
-    },
-    count: {
-      type: "string",
-      short: "n",
-      valueName: "N",
-      default: "1",
-      description: "How many datagrams to send",
-      parse: integer("count", 1),
-    },
+    message: messageOption('"Hallo Welt!"'),
+    count: countOption,
     bind: {
       type: "string",
       short: "b",

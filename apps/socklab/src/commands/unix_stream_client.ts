@@ -1,8 +1,8 @@
 import { once } from "node:events";
-import { bytesRepr, isValidUtf8, parseEscapes, type StreamConnection } from "@socklab/core";
+import { bytesRepr, isValidUtf8, type StreamConnection } from "@socklab/core";
 import { connectUnix, type UnixPath } from "@socklab/unix-stream";
 import { defineCommand, UsageError } from "../command.ts";
-import { duration, pathOption } from "../options.ts";
+import { duration, messageOption, pathOption } from "../options.ts";
 import type { Output } from "../output.ts";
 
 /** The tutorial's path (listing 3.9). */
@@ -65,13 +65,7 @@ export default defineCommand({
   ],
   options: {
     path: pathOption(TUTORIAL_PATH),
-    message: {
-      type: "string",
-      short: "m",
-      valueName: "TEXT",
-      description: `What to send (default "${TUTORIAL_MESSAGE}"); escapes \\n \\r \\t \\0 \\xNN work`,
-      parse: (value: string) => parseEscapes(value),
-    },
+    message: messageOption(`"${TUTORIAL_MESSAGE}"`),
     stdin: {
       type: "boolean",
       description:

@@ -1,6 +1,7 @@
 // Loads TypeScript source in this process: workspace packages resolve to their
-// src/ through the "@socklab/source" export condition, and tsx compiles .ts on
-// the fly. socklab-bench imports it; the load clients get it with `--import`.
+// src/ through the "@socklab/source" export condition (the resolve hook in
+// _source_condition.js), and tsx compiles .ts on the fly. Used by socklab.js,
+// by socklab-bench, and with `node --import` by the bench's load clients.
 import { register } from "node:module";
 import { register as registerTsx } from "tsx/esm/api";
 

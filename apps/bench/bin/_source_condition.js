@@ -1,7 +1,0 @@
-// Module resolve hook: resolve workspace packages to their TypeScript source.
-export async function resolve(specifier, context, next) {
-  const conditions = context.conditions.includes("@socklab/source")
-    ? context.conditions
-    : ["@socklab/source", ...context.conditions];
-  return next(specifier, { ...context, conditions });
-}
