@@ -1,43 +1,61 @@
 /**
- * The native `unix-dgram` binding, used directly rather than through its
- * JavaScript wrapper: the wrapper throws inside the native receive callback
- * when `recvmsg` fails (`buf.length` of `null`), which would crash the process,
- * and it allocates an `Error` for every congested send.
+ * socklab's own native binding for UNIX datagram sockets (`native/unix_dgram.c`,
+ * Node-API, built by node-gyp at install into `build/Release`).
  *
- * What the binding does (src/unix_dgram.cc, 2.0.7), and what the callers
- * must make up for:
- * - every function returns a negative errno on failure, never throws;
- * - `socket()` starts a `uv_poll` watcher on the main thread's loop at once and
- *   reads each datagram into a 65,536-byte buffer with no `MSG_TRUNC` check, so
- *   longer datagrams arrive silently cut; the watcher keeps the process alive
- *   until `close()`; it cannot be paused;
- * - paths are copied with `strncpy` into 107 bytes: a longer path is silently cut
- *   and an abstract name (leading NUL) becomes the empty name;
+ * What it does, and what the callers must know:
+ * - every function returns a negative errno on failure, never throws for a
+ *   system error; a call on a closed or unknown descriptor returns `-EBADF`;
+ * - `socket()` starts a `uv_poll` watcher at once; on each wake-up it reads up
+ *   to {@linkcode UnixDgramBinding.BATCH} datagrams with `recvmmsg` and calls
+ *   `onRecv` once for all of them: their payloads back to back in one Buffer,
+ *   length and flags of datagram `i` in `meta[2i]` and `meta[2i + 1]`
+ *   ({@linkcode FLAG_TRUNCATED}: longer than the 65,536-byte slot, known exactly
+ *   from `MSG_TRUNC`), and the senders (a path, an abstract name with its
+ *   leading NUL, or `null` for an unbound sender);
+ * - the watcher keeps the process alive until `close()`;
+ * - addresses are passed with their length: an abstract name (leading NUL)
+ *   stays itself, and a path over 107 bytes fails with `-ENAMETOOLONG`;
  * - `send()` (connected sockets) returns 1 on EAGAIN/ENOBUFS and arms a one-shot
- *   writable callback; `sendto()` just returns `-EAGAIN`;
- * - `close()` twice, or any call on a closed descriptor, trips a C `assert`.
+ *   writable callback; `sendto()` just returns `-EAGAIN`.
  *
  * @module
  */
 import { createRequire } from "node:module";
-import { dirname } from "node:path";
 import { isMainThread } from "node:worker_threads";
 import { SocklabError } from "@socklab/core";
 
-/** Called once per received datagram: `status` is its length or a negative errno. */
-export type RecvCallback = (status: number, data: Buffer | null, from: string | null) => void;
+/**
+ * Called once per wake-up: `count` datagrams (lengths and flags in the socket's
+ * `meta`), or `count` < 0, a negative errno, with no data.
+ */
+export type RecvCallback = (
+  count: number,
+  data?: Buffer,
+  from?: readonly (string | null)[],
+) => void;
 
-/** The functions `unix_dgram.node` exports. */
+/** `meta[2i + 1]` bit: the datagram was longer than the receive slot and was cut. */
+export const FLAG_TRUNCATED = 1;
+
+/** The functions `socklab_unix_dgram.node` exports. */
 export interface UnixDgramBinding {
   readonly AF_UNIX: number;
   readonly SOCK_DGRAM: number;
-  /** Returns the descriptor (non-blocking, close-on-exec) or a negative errno. */
+  /** The most datagrams one `onRecv` call carries. */
+  readonly BATCH: number;
+  /** The receive slot per datagram, in bytes. */
+  readonly SLOT: number;
+  /**
+   * Returns the descriptor (non-blocking, close-on-exec) or a negative errno.
+   * `meta` (at least `2 * BATCH` entries) is kept and filled before each `onRecv`.
+   */
   socket(
     domain: number,
     type: number,
     protocol: number,
     onRecv: RecvCallback,
     onWritable: () => void,
+    meta: Int32Array,
   ): number;
   bind(fd: number, path: string): number;
   connect(fd: number, path: string): number;
@@ -45,6 +63,9 @@ export interface UnixDgramBinding {
   sendto(fd: number, data: Uint8Array, offset: number, length: number, path: string): number;
   /** 0, 1 when congested (the writable callback is armed), or a negative errno. */
   send(fd: number, data: Uint8Array): number;
+  /** `SO_SNDBUF` in bytes, or a negative errno. */
+  sndbuf(fd: number): number;
+  /** 0, or `-EBADF` when already closed. */
   close(fd: number): number;
 }
 
@@ -60,8 +81,7 @@ let binding: UnixDgramBinding | undefined;
 export function loadBinding(): UnixDgramBinding {
   if (binding !== undefined) return binding;
   if (!isMainThread) {
-    // Its watchers run on the main thread's loop and call into this thread's
-    // isolate without a lock: V8 aborts the whole process.
+    // The addon is context-aware and would work, but the package promises main-thread use only.
     throw new SocklabError(
       "Cannot use UNIX datagram sockets in a worker thread: the unix-dgram binding only works on the main thread (in vitest, use the forks pool)",
       { code: "ERR_SOCKLAB_UNSUPPORTED" },
@@ -69,15 +89,10 @@ export function loadBinding(): UnixDgramBinding {
   }
   try {
     const require = createRequire(import.meta.url);
-    const packageJson = require.resolve("unix-dgram/package.json");
-    const bindings = createRequire(packageJson)("bindings") as (options: {
-      bindings: string;
-      module_root: string;
-    }) => UnixDgramBinding;
-    binding = bindings({ bindings: "unix_dgram.node", module_root: dirname(packageJson) });
+    binding = require("../build/Release/socklab_unix_dgram.node") as UnixDgramBinding;
   } catch (err) {
     throw new SocklabError(
-      `Cannot load the unix-dgram native binding: ${(err as Error).message.split("\n")[0]} (was it built? run "npm rebuild unix-dgram")`,
+      `Cannot load the unix-dgram native binding: ${(err as Error).message.split("\n")[0]} (was it built? run "npm rebuild @socklab/unix-dgram")`,
       { code: "ERR_SOCKLAB_UNSUPPORTED", cause: err },
     );
   }

@@ -8,9 +8,9 @@
 import { constants } from "node:os";
 import { performance } from "node:perf_hooks";
 import { ClosedError, type SocketError, type SocklabError, TimeoutError } from "@socklab/core";
-import { loadBinding, type UnixDgramBinding } from "./_binding.ts";
+import { FLAG_TRUNCATED, loadBinding, type UnixDgramBinding } from "./_binding.ts";
 import { closedError, errnoError, sendTimeoutError } from "./_errors.ts";
-import { UNIX_DGRAM_RECEIVE_BUFFER } from "./unix_dgram_limits.ts";
+import type { UNIX_DGRAM_RECEIVE_BUFFER } from "./unix_dgram_limits.ts";
 
 /** One received datagram. */
 export interface UnixDatagram {
@@ -23,8 +23,9 @@ export interface UnixDatagram {
    */
   from: string | undefined;
   /**
-   * `true` when the datagram filled the whole receive buffer: it may have been
-   * longer and cut by the binding, so `data` must not be taken as all of it.
+   * `true` when the datagram was longer than the receive buffer and was cut
+   * (known exactly, from the kernel's `MSG_TRUNC`): `data` is its first
+   * {@linkcode UNIX_DGRAM_RECEIVE_BUFFER} bytes only.
    */
   truncated: boolean;
 }
@@ -90,6 +91,8 @@ export class DgramHandle {
   readonly #binding: UnixDgramBinding;
   readonly #fd: number;
   readonly #sendTimeoutMs: number;
+  /** Lengths and flags of the datagrams in each batch, filled by the binding. */
+  readonly #meta: Int32Array;
   #closed = false;
   #label = "an unbound socket";
   #peer: string | undefined;
@@ -117,7 +120,8 @@ export class DgramHandle {
     this.#binding = loadBinding();
     this.#sendTimeoutMs = sendTimeoutMs;
     const b = this.#binding;
-    const fd = b.socket(b.AF_UNIX, b.SOCK_DGRAM, 0, this.#onRecv, this.#onWritable);
+    this.#meta = new Int32Array(2 * Math.max(b.BATCH, 64));
+    const fd = b.socket(b.AF_UNIX, b.SOCK_DGRAM, 0, this.#onRecv, this.#onWritable, this.#meta);
     if (fd < 0) throw errnoError(fd, { action: "create", address: "", syscall: "socket" });
     this.#fd = fd;
   }
@@ -299,31 +303,43 @@ export class DgramHandle {
     return datagram;
   }
 
-  readonly #onRecv = (status: number, data: Buffer | null, from: string | null): void => {
-    if (status < 0 || data === null) {
-      if (status === EAGAIN || status === EINTR || this.#error !== undefined) return;
-      this.#error = errnoError(status, {
+  /** One call per wake-up of the binding, with every datagram it read. */
+  readonly #onRecv = (count: number, data?: Buffer, senders?: readonly (string | null)[]): void => {
+    if (count < 0 || data === undefined || senders === undefined) {
+      if (count === EAGAIN || count === EINTR || this.#error !== undefined) return;
+      this.#error = errnoError(count, {
         action: "receive on",
         address: this.#label,
-        syscall: "recvmsg",
+        syscall: "recvmmsg",
       });
       const waiters = this.#waiters;
       this.#waiters = [];
       for (const waiter of waiters) waiter.reject(this.#error);
       return;
     }
-    const datagram: UnixDatagram = {
-      data,
-      from: from ?? undefined,
-      truncated: status >= UNIX_DGRAM_RECEIVE_BUFFER,
-    };
-    if (this.#waiters.length === 0) {
-      this.#inbox.push(datagram);
-      return;
+    const meta = this.#meta;
+    let offset = 0;
+    for (let i = 0; i < count; i++) {
+      const length = meta[2 * i]!;
+      const sender = senders[i];
+      const datagram: UnixDatagram = {
+        data: count === 1 ? data : data.subarray(offset, offset + length),
+        // An abstract name (leading NUL) cannot be replied to through this package.
+        from:
+          sender === null || sender === undefined || sender.charCodeAt(0) === 0
+            ? undefined
+            : sender,
+        truncated: (meta[2 * i + 1]! & FLAG_TRUNCATED) !== 0,
+      };
+      offset += length;
+      if (this.#waiters.length === 0) {
+        this.#inbox.push(datagram);
+        continue;
+      }
+      const waiter = this.#waiters.shift()!;
+      if (waiter.iterator) waiter.resolve({ value: datagram, done: false });
+      else waiter.resolve(datagram);
     }
-    const waiter = this.#waiters.shift()!;
-    if (waiter.iterator) waiter.resolve({ value: datagram, done: false });
-    else waiter.resolve(datagram);
   };
 
   readonly #onWritable = (): void => {

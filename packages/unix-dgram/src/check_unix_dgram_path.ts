@@ -1,10 +1,9 @@
 import { checkUnixPath, SocklabError } from "@socklab/core";
 
 /**
- * Checks a path a UNIX datagram socket binds or sends to, before the binding
- * sees it: the binding silently cuts paths longer than 107 bytes, and maps
- * every Linux abstract name to one and the same empty name, so both would
- * reach the wrong socket.
+ * Checks a path a UNIX datagram socket binds or sends to, before the addon
+ * sees it: paths longer than the kernel's 107 bytes, and Linux abstract names
+ * (which this package does not support yet), are refused with one line.
  *
  * @param path The socket path, or an abstract name without `@`.
  * @param abstract Whether `path` is a Linux abstract name.
@@ -20,7 +19,7 @@ import { checkUnixPath, SocklabError } from "@socklab/core";
 export function checkUnixDgramPath(path: string, abstract = false): void {
   if (abstract) {
     throw new SocklabError(
-      `Cannot use abstract name "@${path}": the unix-dgram binding cannot address Linux abstract sockets (it turns every name into the same empty one); use a socket path`,
+      `Cannot use abstract name "@${path}": this package does not support Linux abstract sockets yet; use a socket path`,
       { code: "ERR_SOCKLAB_UNSUPPORTED" },
     );
   }

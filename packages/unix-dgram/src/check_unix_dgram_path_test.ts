@@ -23,7 +23,7 @@ describe("checkUnixDgramPath()", () => {
 
   test("names the abstract name in its message", () => {
     expect(() => checkUnixDgramPath("name", true)).toThrow(
-      'Cannot use abstract name "@name": the unix-dgram binding cannot address Linux abstract sockets (it turns every name into the same empty one); use a socket path',
+      'Cannot use abstract name "@name": this package does not support Linux abstract sockets yet; use a socket path',
     );
   });
 });

@@ -2,7 +2,7 @@
  * UNIX datagram sockets (`AF_UNIX`, `SOCK_DGRAM`) for Node, which its `dgram`
  * module lacks: the tutorial's listings 3.10 and 3.11 (section 3.3.5-3.3.6) with
  * safe socket files, named errors, backpressure instead of loss, and stated
- * size limits. Built on the native `unix-dgram` binding (main thread only).
+ * size limits. Built on socklab's own Node-API addon with batched receive (main thread only).
  *
  * @example
  * ```ts

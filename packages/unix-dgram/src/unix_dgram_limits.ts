@@ -1,15 +1,14 @@
 import { readFileSync } from "node:fs";
 
 /**
- * The receive buffer of the `unix-dgram` binding: it reads every datagram into
- * 65,536 bytes and cuts longer ones without telling. A datagram of exactly this
- * length may have been cut, so socklab flags it (`truncated: true`); 65,535 bytes
- * is the most a socklab receiver gets whole.
+ * The receive slot per datagram: a datagram of up to this many bytes arrives
+ * whole; a longer one arrives as its first 65,536 bytes flagged
+ * `truncated: true` (the addon reads `MSG_TRUNC`).
  *
  * @example
  * ```ts
  * import { UNIX_DGRAM_RECEIVE_BUFFER } from "@socklab/unix-dgram";
- * const mayBeCut = (data: Uint8Array) => data.length >= UNIX_DGRAM_RECEIVE_BUFFER;
+ * const wholeUpTo = UNIX_DGRAM_RECEIVE_BUFFER; // 65,536 bytes
  * ```
  */
 export const UNIX_DGRAM_RECEIVE_BUFFER = 65_536;

@@ -32,7 +32,7 @@ export default defineCommand({
   options: {
     path: {
       ...pathOption(TUTORIAL_PATH),
-      description: "The server's UNIX socket path (Linux abstract @names are not supported)",
+      description: "The server's UNIX socket path (Linux abstract @names are not supported yet)",
     },
     message: messageOption('"Hallo Welt!"'),
     count: countOption,
@@ -58,7 +58,7 @@ export default defineCommand({
     if (path === "") throw new UsageError("Cannot use --path: give a socket path");
     let bind = values.bind;
     if (bind === "") throw new UsageError("Cannot use --bind: give auto or a socket path");
-    // Abstract names: refused with the package's reason (the binding cannot address them).
+    // Abstract names: refused with the package's reason (not supported yet).
     if (abstract) checkUnixDgramPath(path, true);
     if (bind?.startsWith("@")) checkUnixDgramPath(bind.slice(1), true);
     if (waitMs !== undefined) bind ??= "auto";

@@ -195,7 +195,7 @@ describe("socklab unix-dgram-server", () => {
       code: 1,
       stdout: "",
       stderr:
-        'socklab unix-dgram-server: Cannot use abstract name "@socklab": the unix-dgram binding cannot address Linux abstract sockets (it turns every name into the same empty one); use a socket path\n',
+        'socklab unix-dgram-server: Cannot use abstract name "@socklab": this package does not support Linux abstract sockets yet; use a socket path\n',
     });
   });
 
