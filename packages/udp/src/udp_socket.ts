@@ -323,6 +323,8 @@ export class UdpSocket implements AsyncIterable<UdpDatagram> {
   readonly #tuning: Tuning;
   readonly #queue: DatagramQueue<UdpDatagram>;
   readonly #receivers: ReceiveWaiter[] = [];
+  #listener: ((datagram: UdpDatagram) => void) | undefined;
+  #listenerError: ((error: Error) => void) | undefined;
   readonly #requests = new Set<RequestWaiter>();
   #probe: Probe | undefined;
   #pendingError: unknown;
@@ -453,6 +455,86 @@ export class UdpSocket implements AsyncIterable<UdpDatagram> {
     const address = end.dual && from.family === 4 ? `::ffff:${from.host}` : from.host;
     return this.#sendOn(end, bytes, from.port, address, undefined, from);
   }
+
+  /**
+   * Hands each datagram to `listener` the moment it arrives, instead of queueing
+   * it for iteration or `receive()`: the lean path of a busy server, with no
+   * promise per datagram. Replies to `request()` are still matched first.
+   *
+   * @param listener Called once per datagram.
+   * @param onError Gets the failures of {@linkcode UdpSocket.replyNow}.
+   * @returns Stops the listener; datagrams queue for iteration again.
+   * @example
+   * ```ts
+   * import { createUdpSocket } from "@socklab/udp";
+   * const server = await createUdpSocket({ port: 0 });
+   * server.onDatagram((datagram) => server.replyNow(datagram, datagram.data));
+   * ```
+   */
+  onDatagram(
+    listener: (datagram: UdpDatagram) => void,
+    onError?: (error: Error) => void,
+  ): () => void {
+    this.#listener = listener;
+    this.#listenerError = onError;
+    return () => {
+      if (this.#listener === listener) {
+        this.#listener = undefined;
+        this.#listenerError = undefined;
+      }
+    };
+  }
+
+  /**
+   * Answers a datagram like {@linkcode UdpSocket.reply}, without a promise: a
+   * failure is counted in `stats.failed` and passed to the `onError` of
+   * {@linkcode UdpSocket.onDatagram}. The echo path of a busy server.
+   *
+   * @param datagram A datagram this socket received.
+   * @param data The answer.
+   * @example
+   * ```ts
+   * import { createUdpSocket } from "@socklab/udp";
+   * const server = await createUdpSocket({ port: 0 });
+   * server.onDatagram((datagram) => server.replyNow(datagram, datagram.data));
+   * ```
+   */
+  replyNow(datagram: UdpDatagram, data: Uint8Array | string): void {
+    const bytes = toBytes(data);
+    const from = datagram.from;
+    const end = this.#endByLocal.get(datagram.local);
+    if (this.#closed || end === undefined) {
+      this.#failed += 1;
+      this.#listenerError?.(this.#closedError(formatHostPort(from.host, from.port)));
+      return;
+    }
+    try {
+      this.#checkSize(bytes, from.family); // counts its own failure
+    } catch (err) {
+      this.#listenerError?.(err as Error);
+      return;
+    }
+    try {
+      if (this.#peer !== undefined) end.socket.send(bytes, this.#afterReplyNow);
+      else {
+        const address = end.dual && from.family === 4 ? `::ffff:${from.host}` : from.host;
+        end.socket.send(bytes, from.port, address, this.#afterReplyNow);
+      }
+    } catch (err) {
+      this.#afterReplyNow(err as Error, 0);
+    }
+  }
+
+  /** One callback for every `replyNow()`: counters, and failures to the listener's error handler. */
+  readonly #afterReplyNow = (err: Error | null, bytes: number): void => {
+    if (err) {
+      this.#failed += 1;
+      this.#listenerError?.(toSocketError(err, { action: "send on", address: this.#name() }));
+      return;
+    }
+    this.#datagramsSent += 1;
+    this.#bytesSent += bytes;
+  };
 
   /**
    * Waits for the next datagram.
@@ -708,6 +790,10 @@ export class UdpSocket implements AsyncIterable<UdpDatagram> {
           return;
         }
       }
+    }
+    if (this.#listener !== undefined) {
+      this.#listener(datagram);
+      return;
     }
     const receiver = this.#receivers.shift();
     if (receiver !== undefined) receiver.resolve(datagram);

@@ -467,3 +467,53 @@ describe("UdpSocket receiving", () => {
     }
   });
 });
+
+describe("UdpSocket.onDatagram() and replyNow()", () => {
+  test("echo every datagram as it arrives, and count the replies", async () => {
+    const server = await createUdpSocket({ host: "127.0.0.1", port: 0 });
+    const client = await createUdpSocket({ host: "127.0.0.1", port: 0 });
+    try {
+      const stop = server.onDatagram((datagram) => server.replyNow(datagram, datagram.data));
+      for (let i = 0; i < 20; i++) {
+        const payload = Buffer.from(`postcard ${i}`);
+        const { reply } = await client.request(payload, `127.0.0.1:${server.port}`, {
+          timeoutMs: 2000,
+        });
+        expect(reply.data.equals(payload)).toBe(true);
+      }
+      expect(server.stats).toMatchObject({ datagramsReceived: 20, datagramsSent: 20, failed: 0 });
+      stop();
+      await client.send("queued again", `127.0.0.1:${server.port}`);
+      expect((await server.receive({ timeoutMs: 2000 }))?.data.toString()).toBe("queued again");
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
+  test("replyNow() reports a datagram too large to its error handler, once", async () => {
+    const server = await createUdpSocket({ host: "127.0.0.1", port: 0 });
+    const client = await createUdpSocket({ host: "127.0.0.1", port: 0 });
+    try {
+      const errors: Error[] = [];
+      const answered = new Promise<void>((resolve) =>
+        server.onDatagram(
+          (datagram) => {
+            server.replyNow(datagram, Buffer.alloc(65_508));
+            resolve();
+          },
+          (err) => errors.push(err),
+        ),
+      );
+      await client.send("x", `127.0.0.1:${server.port}`);
+      await answered;
+      expect(errors.map((e) => e.message)).toEqual([
+        "Cannot send 65508 bytes in one UDP/IPv4 datagram: the limit is 65507 bytes",
+      ]);
+      expect(server.stats.failed).toBe(1);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+});

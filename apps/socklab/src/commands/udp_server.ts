@@ -85,23 +85,34 @@ export default defineCommand({
     signal.addEventListener("abort", stop, { once: true });
     if (signal.aborted) stop();
     out.listening(socket.local);
-    const show = out.json || !out.quiet;
     const onEchoFailure = (err: unknown): void => {
       if (!socket.closed)
         out.note(`socklab udp-server: ${err instanceof Error ? err.message : String(err)}`);
     };
+    const show = out.json || !out.quiet;
+    const print = (datagram: UdpDatagram): void => {
+      // The JSON fields only when printing JSON: this runs for every datagram.
+      const fields = out.json ? datagramFields(datagram) : NO_FIELDS;
+      out.event("datagram", fields, () => datagramLine(datagram, out));
+    };
     try {
-      for await (const datagram of socket) {
-        if (show) {
-          // The JSON fields only when printing JSON: this runs for every datagram.
-          const fields = out.json ? datagramFields(datagram) : NO_FIELDS;
-          out.event("datagram", fields, () => datagramLine(datagram, out));
+      if (values.once) {
+        // The tutorial's server: one datagram, then stop.
+        for await (const datagram of socket) {
+          if (show) print(datagram);
+          if (values.echo) await socket.reply(datagram, datagram.data).catch(onEchoFailure);
+          break;
         }
-        if (values.echo) {
-          const echoed = socket.reply(datagram, datagram.data).catch(onEchoFailure);
-          if (values.once) await echoed;
+      } else {
+        // Serving until stopped: each datagram handled as it arrives, no promise per datagram.
+        const echo = values.echo;
+        socket.onDatagram((datagram) => {
+          if (show) print(datagram);
+          if (echo) socket.replyNow(datagram, datagram.data);
+        }, onEchoFailure);
+        if (!signal.aborted) {
+          await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
         }
-        if (values.once) break;
       }
     } finally {
       signal.removeEventListener("abort", stop);
