@@ -21,23 +21,17 @@ export function udpEndpoint(socket: UdpSocket): DatagramEndpoint {
     transport: "udp",
     addresses: socket.local,
     start(onDatagram, onError) {
-      void (async () => {
-        try {
-          for await (const datagram of socket) {
-            const mux: MuxDatagram = {
-              transport: "udp",
-              data: datagram.data,
-              from: formatHostPort(datagram.from.host, datagram.from.port),
-              local: datagram.local,
-              truncated: false,
-              reply: (data) => socket.reply(datagram, data),
-            };
-            onDatagram(mux);
-          }
-        } catch (err) {
-          onError(err as Error);
-        }
-      })();
+      socket.onDatagram((datagram) => {
+        const mux: MuxDatagram = {
+          transport: "udp",
+          data: datagram.data,
+          from: formatHostPort(datagram.from.host, datagram.from.port),
+          local: datagram.local,
+          truncated: false,
+          reply: (data) => socket.reply(datagram, data),
+        };
+        onDatagram(mux);
+      }, onError);
     },
     close: () => socket.close(),
   };
@@ -64,29 +58,21 @@ export function unixDgramEndpoint(socket: UnixDgramSocket, abstract = false): Da
   return {
     transport: "unixgram",
     addresses: [local],
-    start(onDatagram, onError) {
-      void (async () => {
-        try {
-          for await (const datagram of socket) {
-            const from = datagram.from;
-            onDatagram({
-              transport: "unixgram",
-              data: datagram.data,
-              from,
-              local,
-              truncated: datagram.truncated,
-              reply: (data) =>
-                from === undefined
-                  ? Promise.reject(
-                      new Error("Cannot reply: the sender did not bind a path of its own"),
-                    )
-                  : socket.send(data, from),
-            });
-          }
-        } catch (err) {
-          onError(err as Error);
-        }
-      })();
+    start(onDatagram) {
+      socket.onDatagram((datagram) => {
+        const from = datagram.from;
+        onDatagram({
+          transport: "unixgram",
+          data: datagram.data,
+          from,
+          local,
+          truncated: datagram.truncated,
+          reply: (data) =>
+            from === undefined
+              ? Promise.reject(new Error("Cannot reply: the sender did not bind a path of its own"))
+              : socket.send(data, from),
+        });
+      });
     },
     close: () => socket.close(),
   };

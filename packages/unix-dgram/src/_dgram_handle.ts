@@ -127,6 +127,21 @@ export class DgramHandle {
   }
 
   /** Whether {@linkcode close} was called. */
+  /** Set: datagrams go to it as they arrive instead of the inbox. */
+  #listener: ((datagram: UnixDatagram) => void) | undefined;
+
+  /**
+   * Delivers datagrams to `listener` as they arrive (or `undefined`: queue them again).
+   *
+   * @param listener The listener.
+   */
+  listen(listener: ((datagram: UnixDatagram) => void) | undefined): void {
+    this.#listener = listener;
+    if (listener === undefined) return;
+    // Whatever was queued before goes first, in order.
+    for (let queued = this.#take(); queued !== undefined; queued = this.#take()) listener(queued);
+  }
+
   get closed(): boolean {
     return this.#closed;
   }
@@ -332,6 +347,10 @@ export class DgramHandle {
         truncated: (meta[2 * i + 1]! & FLAG_TRUNCATED) !== 0,
       };
       offset += length;
+      if (this.#listener !== undefined) {
+        this.#listener(datagram);
+        continue;
+      }
       if (this.#waiters.length === 0) {
         this.#inbox.push(datagram);
         continue;

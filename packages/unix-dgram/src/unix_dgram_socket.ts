@@ -97,6 +97,25 @@ export class UnixDgramSocket implements AsyncIterable<UnixDatagram> {
   }
 
   /**
+   * Hands each datagram to `listener` the moment it arrives, instead of queueing
+   * it for iteration or `receive()`: the lean path of a busy server, with no
+   * promise per datagram. Datagrams queued before come first, in order.
+   *
+   * @param listener Called once per datagram.
+   * @returns Stops the listener; datagrams queue for iteration again.
+   * @example
+   * ```ts
+   * import { bindUnixDgram } from "@socklab/unix-dgram";
+   * const server = await bindUnixDgram({ path: "/tmp/unixsocket_udp" });
+   * server.onDatagram(({ data, from }) => console.log(from, data.length));
+   * ```
+   */
+  onDatagram(listener: (datagram: UnixDatagram) => void): () => void {
+    this.#handle.listen(listener);
+    return () => this.#handle.listen(undefined);
+  }
+
+  /**
    * Sends one datagram. Sends to one destination arrive in the order they were
    * made; while the receiver's queue is full they wait.
    *

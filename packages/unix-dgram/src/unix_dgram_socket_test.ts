@@ -418,3 +418,32 @@ describe("UnixDgramSocket: process and threads", () => {
     );
   });
 });
+
+describe("UnixDgramSocket.onDatagram()", () => {
+  test("delivers queued and new datagrams in order, then stops", async () => {
+    const dir = await makeTempDir("socklab-dgram-listen");
+    onTestFinished(dir.remove);
+    const server = await bindUnixDgram({ path: join(dir.path, "s") });
+    const client = await openUnixDgram({ bind: "auto" });
+    onTestFinished(async () => {
+      await client.close();
+      await server.close();
+    });
+    await client.send("early", server.path!);
+    await expect.poll(() => server.queued).toBe(1);
+    const seen: string[] = [];
+    let done!: () => void;
+    const all = new Promise<void>((resolve) => (done = resolve));
+    const stop = server.onDatagram(({ data, from }) => {
+      seen.push(`${data} from ${from === client.path ? "client" : from}`);
+      if (seen.length === 1001) done();
+    });
+    for (let i = 0; i < 1000; i++) await client.send(`n${i}`, server.path!);
+    await all;
+    expect(seen[0]).toBe("early from client");
+    expect(seen.slice(1)).toEqual(Array.from({ length: 1000 }, (_, i) => `n${i} from client`));
+    stop();
+    await client.send("queued again", server.path!);
+    expect((await server.receive({ timeoutMs: 2000 })).data.toString()).toBe("queued again");
+  });
+});

@@ -143,31 +143,44 @@ export default defineCommand({
         );
       }
     };
+    /** Prints and echoes one datagram; returns the echo's promise, if one was sent. */
+    const handle = (datagram: UnixDatagram): Promise<void> | undefined => {
+      datagrams += 1;
+      bytes += datagram.data.length;
+      if (show) {
+        out.event("datagram", datagramFields(datagram), () => datagramLine(datagram, out));
+      }
+      if (!values.echo) return undefined;
+      if (datagram.from === undefined) {
+        if (!toldUnbound) {
+          toldUnbound = true;
+          out.note(
+            "socklab unix-dgram-server: Cannot echo to an unbound sender: it has no path to reply to (a client can bind one: unix-dgram-client --bind auto); further ones are not reported",
+          );
+        }
+        return undefined;
+      }
+      if (datagram.truncated) {
+        out.note(
+          `socklab unix-dgram-server: Cannot echo the datagram from "${datagram.from}": it may have been cut at ${UNIX_DGRAM_RECEIVE_BUFFER} bytes`,
+        );
+        return undefined;
+      }
+      return socket.send(datagram.data, datagram.from).catch(onEchoFailure);
+    };
     try {
-      for await (const datagram of socket) {
-        datagrams += 1;
-        bytes += datagram.data.length;
-        if (show) {
-          out.event("datagram", datagramFields(datagram), () => datagramLine(datagram, out));
+      if (values.once) {
+        // The tutorial's server: one datagram, then stop.
+        for await (const datagram of socket) {
+          await handle(datagram);
+          break;
         }
-        if (values.echo) {
-          if (datagram.from === undefined) {
-            if (!toldUnbound) {
-              toldUnbound = true;
-              out.note(
-                "socklab unix-dgram-server: Cannot echo to an unbound sender: it has no path to reply to (a client can bind one: unix-dgram-client --bind auto); further ones are not reported",
-              );
-            }
-          } else if (datagram.truncated) {
-            out.note(
-              `socklab unix-dgram-server: Cannot echo the datagram from "${datagram.from}": it may have been cut at ${UNIX_DGRAM_RECEIVE_BUFFER} bytes`,
-            );
-          } else {
-            const echoed = socket.send(datagram.data, datagram.from).catch(onEchoFailure);
-            if (values.once) await echoed;
-          }
+      } else {
+        // Serving until stopped: each datagram handled as it arrives, no promise per datagram read.
+        socket.onDatagram(handle);
+        if (!signal.aborted) {
+          await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
         }
-        if (values.once) break;
       }
     } finally {
       signal.removeEventListener("abort", stop);
