@@ -51,9 +51,7 @@ export function datagramLine(datagram: UnixDatagram, out: Output, verb = "datagr
     datagram.from === undefined ? "an unbound socket" : out.style.cyan(showPath(datagram.from));
   const size = datagram.data.length;
   const cut = datagram.truncated
-    ? out.style.yellow(
-        `, may have been cut: longer datagrams are truncated to ${UNIX_DGRAM_RECEIVE_BUFFER} bytes`,
-      )
+    ? out.style.yellow(`, cut: the datagram was longer than ${UNIX_DGRAM_RECEIVE_BUFFER} bytes`)
     : "";
   if (size === 0) return `${verb} ${from} (0 bytes)`;
   return `${verb} ${from} (${size} ${size === 1 ? "byte" : "bytes"}${cut}): ${displayLine(datagram.data)}`;
@@ -87,8 +85,8 @@ export default defineCommand({
     "replies). A socket file left by a crashed program is removed; a path a running",
     "program is bound to, or a file that is not a socket, is refused and left alone. The",
     "file gets --mode (owner only by default) and is removed when the server stops.",
-    `A datagram that fills the ${UNIX_DGRAM_RECEIVE_BUFFER}-byte receive buffer may have been cut: it is`,
-    "flagged, never echoed. Linux abstract names (@name) are not supported by the binding.",
+    `A datagram longer than the ${UNIX_DGRAM_RECEIVE_BUFFER}-byte receive buffer arrives cut: it is`,
+    "flagged, never echoed. Linux abstract names (@name) are not supported yet.",
   ].join("\n"),
   examples: [
     "socklab unix-dgram-server",
@@ -162,7 +160,7 @@ export default defineCommand({
       }
       if (datagram.truncated) {
         out.note(
-          `socklab unix-dgram-server: Cannot echo the datagram from "${datagram.from}": it may have been cut at ${UNIX_DGRAM_RECEIVE_BUFFER} bytes`,
+          `socklab unix-dgram-server: Cannot echo the datagram from "${datagram.from}": it was cut at ${UNIX_DGRAM_RECEIVE_BUFFER} bytes`,
         );
         return undefined;
       }
