@@ -52,9 +52,14 @@ export function udpEndpoint(socket: UdpSocket): DatagramEndpoint {
  * mux.addDatagramEndpoint(unixDgramEndpoint(await bindUnixDgram({ path: "/tmp/unixsocket_udp" })));
  * ```
  */
-export function unixDgramEndpoint(socket: UnixDgramSocket, abstract = false): DatagramEndpoint {
-  const path = socket.path ?? "";
-  const local = formatAddress({ transport: "unixgram", path, abstract });
+export function unixDgramEndpoint(socket: UnixDgramSocket): DatagramEndpoint {
+  const bound = socket.path ?? "";
+  const abstract = bound.startsWith("@"); // the package writes abstract names as @name
+  const local = formatAddress({
+    transport: "unixgram",
+    path: abstract ? bound.slice(1) : bound,
+    abstract,
+  });
   return {
     transport: "unixgram",
     addresses: [local],

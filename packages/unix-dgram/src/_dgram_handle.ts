@@ -8,6 +8,7 @@
 import { constants } from "node:os";
 import { performance } from "node:perf_hooks";
 import { ClosedError, type SocketError, type SocklabError, TimeoutError } from "@socklab/core";
+import { fromNative } from "./_address.ts";
 import { FLAG_TRUNCATED, loadBinding, type UnixDgramBinding } from "./_binding.ts";
 import { closedError, errnoError, sendTimeoutError } from "./_errors.ts";
 import type { UNIX_DGRAM_RECEIVE_BUFFER } from "./unix_dgram_limits.ts";
@@ -17,9 +18,9 @@ export interface UnixDatagram {
   /** The bytes: at most {@linkcode UNIX_DGRAM_RECEIVE_BUFFER}. */
   data: Buffer;
   /**
-   * The sender's path as it bound it (relative paths stay relative), or
-   * `undefined` for a sender that did not bind one (it cannot get replies) or
-   * bound a Linux abstract name (which the binding cannot report).
+   * The sender's path as it bound it (relative paths stay relative), `@name`
+   * for a sender bound to a Linux abstract name, or `undefined` for a sender
+   * that did not bind one (it cannot get replies).
    */
   from: string | undefined;
   /**
@@ -164,8 +165,9 @@ export class DgramHandle {
    */
   bind(path: string): void {
     const err = this.#binding.bind(this.#fd, path);
-    if (err < 0) throw errnoError(err, { action: "bind", address: path, syscall: "bind" });
-    this.#label = path;
+    if (err < 0)
+      throw errnoError(err, { action: "bind", address: fromNative(path), syscall: "bind" });
+    this.#label = fromNative(path);
   }
 
   /**
@@ -178,7 +180,13 @@ export class DgramHandle {
    */
   connect(path: string): void {
     const err = this.#binding.connect(this.#fd, path);
-    if (err < 0) throw errnoError(err, { action: "connect to", address: path, syscall: "connect" });
+    if (err < 0) {
+      throw errnoError(err, {
+        action: "connect to",
+        address: fromNative(path),
+        syscall: "connect",
+      });
+    }
     this.#peer = path;
   }
 
@@ -190,7 +198,7 @@ export class DgramHandle {
    * @returns Resolves once the kernel took the datagram.
    */
   send(data: Uint8Array, to: string): Promise<void> {
-    if (this.#closed) return Promise.reject(closedError(to));
+    if (this.#closed) return Promise.reject(closedError(fromNative(to)));
     let box = this.#outboxes.get(to);
     if (box === undefined) {
       const connected = to === this.#peer;
@@ -339,11 +347,7 @@ export class DgramHandle {
       const sender = senders[i];
       const datagram: UnixDatagram = {
         data: count === 1 ? data : data.subarray(offset, offset + length),
-        // An abstract name (leading NUL) cannot be replied to through this package.
-        from:
-          sender === null || sender === undefined || sender.charCodeAt(0) === 0
-            ? undefined
-            : sender,
+        from: sender === null || sender === undefined ? undefined : fromNative(sender),
         truncated: (meta[2 * i + 1]! & FLAG_TRUNCATED) !== 0,
       };
       offset += length;
@@ -374,7 +378,7 @@ export class DgramHandle {
   #sendError(result: number, to: string): SocketError {
     return errnoError(result, {
       action: "send to",
-      address: to,
+      address: fromNative(to),
       syscall: to === this.#peer ? "send" : "sendto",
     });
   }
@@ -453,7 +457,7 @@ export class DgramHandle {
       if (box.stalledSince === undefined) continue;
       const waited = now - box.stalledSince;
       if (waited + 1 >= this.#sendTimeoutMs) {
-        this.#failOutbox(box, sendTimeoutError(box.to, this.#sendTimeoutMs));
+        this.#failOutbox(box, sendTimeoutError(fromNative(box.to), this.#sendTimeoutMs));
         this.#outboxes.delete(box.to);
       } else {
         next = Math.min(next, this.#sendTimeoutMs - waited);

@@ -15,6 +15,7 @@ import {
   socketFileIdentity,
   toSocketError,
 } from "@socklab/core";
+import { toNative } from "./_address.ts";
 import { DgramHandle } from "./_dgram_handle.ts";
 import { checkUnixDgramPath } from "./check_unix_dgram_path.ts";
 import { unixDgramSendLimit } from "./unix_dgram_limits.ts";
@@ -133,12 +134,17 @@ export async function openSocket(options: OpenSocketOptions): Promise<UnixDgramS
 
   let handle: DgramHandle | undefined;
   try {
+    const abstract = path?.startsWith("@") === true;
     if (path !== undefined) {
       checkUnixDgramPath(path);
-      if (!auto) removedStale = (await prepareUnixPath({ path, abstract: false })).removedStale;
+      if (!auto && !abstract)
+        removedStale = (await prepareUnixPath({ path, abstract: false })).removedStale;
     }
     handle = new DgramHandle(sendTimeoutMs);
-    if (path !== undefined) {
+    if (path !== undefined && abstract) {
+      // An abstract name leaves no file: nothing to prepare, chmod or remove.
+      handle.bind(toNative(path));
+    } else if (path !== undefined) {
       handle.bind(path);
       // Remember the file at once, so a failing chmod still removes it.
       identity = await socketFileIdentity(path);
@@ -149,7 +155,7 @@ export async function openSocket(options: OpenSocketOptions): Promise<UnixDgramS
       }
       identity = await socketFileIdentity(path);
     }
-    if (options.connect !== undefined) handle.connect(options.connect);
+    if (options.connect !== undefined) handle.connect(toNative(options.connect));
     if (identity !== undefined || tempDir !== undefined) forget = removeAtExit(identity, tempDir);
   } catch (err) {
     handle?.close();

@@ -6,7 +6,7 @@ import type { UnixDgramSocket, UnixDgramSocketOptions } from "./unix_dgram_socke
 export interface BindUnixDgramOptions extends UnixDgramSocketOptions {
   /** The socket path, such as the tutorial's `/tmp/unixsocket_udp`. */
   path: string;
-  /** A Linux abstract name: refused, the binding cannot address them. */
+  /** `path` is a Linux abstract name (no file; the socket's `path` reads `@name`). A path `@name` is abstract too. */
   abstract?: boolean;
   /** The socket file's mode. Default `0o600`: only this user may send to it. */
   mode?: number;
@@ -24,7 +24,7 @@ export interface BindUnixDgramOptions extends UnixDgramSocketOptions {
  * @throws {AddressInUseError} when a live program is bound to the path.
  * @throws {NotASocketError} when the path is a regular file, directory, …
  * @throws {SocketError} for other failures (`EACCES`: the directory is not writable, …).
- * @throws {SocklabError} `ERR_SOCKLAB_UNSUPPORTED` for an abstract name or in a worker thread.
+ * @throws {SocklabError} `ERR_SOCKLAB_UNSUPPORTED` in a worker thread.
  * @example
  * ```ts
  * import { bindUnixDgram } from "@socklab/unix-dgram";
@@ -39,6 +39,6 @@ export function bindUnixDgram(options: BindUnixDgramOptions): Promise<UnixDgramS
   } catch (err) {
     return Promise.reject(err);
   }
-  const { path, abstract: _abstract, ...rest } = options;
-  return openSocket({ ...rest, auto: false, bindPath: path });
+  const { path, abstract, ...rest } = options;
+  return openSocket({ ...rest, auto: false, bindPath: abstract ? `@${path}` : path });
 }

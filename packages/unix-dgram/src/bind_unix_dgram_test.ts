@@ -112,10 +112,19 @@ describe("bindUnixDgram()", () => {
     });
   });
 
-  test("refuses abstract names (the package API takes socket paths only)", async () => {
-    await expect(bindUnixDgram({ path: "socklab", abstract: true })).rejects.toMatchObject({
-      code: "ERR_SOCKLAB_UNSUPPORTED",
-      message: expect.stringMatching(/^Cannot use abstract name "@socklab": /),
+  test("binds Linux abstract names: no file, replies between two abstract sockets, names taken once", async () => {
+    const name = `socklab-test-${process.pid}-${Date.now()}`;
+    const server = closeLater(await bindUnixDgram({ path: name, abstract: true }));
+    expect(server.path).toBe(`@${name}`);
+    const client = closeLater(await openUnixDgram({ bind: `@${name}-client` }));
+    await client.send("Hallo Welt!", `@${name}`);
+    const got = await server.receive({ timeoutMs: 2000 });
+    expect([got.data.toString(), got.from]).toEqual(["Hallo Welt!", `@${name}-client`]);
+    await server.send("Hallo zurück!", got.from);
+    expect((await client.receive({ timeoutMs: 2000 })).data.toString()).toBe("Hallo zurück!");
+    await expect(bindUnixDgram({ path: name, abstract: true })).rejects.toMatchObject({
+      code: "EADDRINUSE",
+      message: `Cannot bind "@${name}": address already in use`,
     });
   });
 

@@ -1,27 +1,22 @@
-import { checkUnixPath, SocklabError } from "@socklab/core";
+import { checkUnixPath } from "@socklab/core";
 
 /**
- * Checks a path a UNIX datagram socket binds or sends to, before the addon
- * sees it: paths longer than the kernel's 107 bytes, and Linux abstract names
- * (which this package does not support yet), are refused with one line.
+ * Checks an address a UNIX datagram socket binds, connects or sends to, before
+ * the addon sees it: a path of at most 107 bytes, or a Linux abstract name
+ * (`@name`, or `name` with `abstract`) of at most 107 bytes.
  *
- * @param path The socket path, or an abstract name without `@`.
- * @param abstract Whether `path` is a Linux abstract name.
- * @throws {SocklabError} `ERR_SOCKLAB_UNSUPPORTED` for an abstract name.
- * @throws {RangeError} `ERR_SOCKLAB_PATH_TOO_LONG` for a path over 107 bytes,
- *   {@linkcode TypeError} `ERR_SOCKLAB_INVALID_PATH` for an empty path or one with a NUL byte.
+ * @param path The socket path, `@name`, or an abstract name without `@`.
+ * @param abstract Whether `path` is a Linux abstract name written without `@`.
+ * @throws {RangeError} `ERR_SOCKLAB_PATH_TOO_LONG` for an address over 107 bytes,
+ *   {@linkcode TypeError} `ERR_SOCKLAB_INVALID_PATH` for an empty one or a path with a NUL byte.
  * @example
  * ```ts
  * import { checkUnixDgramPath } from "@socklab/unix-dgram";
  * checkUnixDgramPath("/tmp/unixsocket_udp"); // fine
+ * checkUnixDgramPath("@socklab"); // fine: an abstract name
  * ```
  */
 export function checkUnixDgramPath(path: string, abstract = false): void {
-  if (abstract) {
-    throw new SocklabError(
-      `Cannot use abstract name "@${path}": this package does not support Linux abstract sockets yet; use a socket path`,
-      { code: "ERR_SOCKLAB_UNSUPPORTED" },
-    );
-  }
-  checkUnixPath(path, false);
+  if (!abstract && path.startsWith("@")) checkUnixPath(path.slice(1), true);
+  else checkUnixPath(path, abstract);
 }

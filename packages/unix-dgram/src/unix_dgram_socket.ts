@@ -1,4 +1,5 @@
 import { DatagramTooLargeError, invalidArgument } from "@socklab/core";
+import { toNative } from "./_address.ts";
 import type { DgramHandle, UnixDatagram } from "./_dgram_handle.ts";
 import { checkUnixDgramPath } from "./check_unix_dgram_path.ts";
 
@@ -160,7 +161,7 @@ export class UnixDgramSocket implements AsyncIterable<UnixDatagram> {
       }
       this.#checked = destination;
     }
-    return this.#handle.send(bytes, destination);
+    return this.#handle.send(bytes, toNative(destination));
   }
 
   /**

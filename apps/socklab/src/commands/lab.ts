@@ -136,7 +136,7 @@ export default defineCommand({
       if (dgram) {
         const socket = await bindUnixDgram({ path: dgram.path, abstract: dgram.abstract });
         if (socket.removedStale) out.note(`socklab lab: removed stale socket file ${dgram.path}`);
-        addresses.push(...mux.addDatagramEndpoint(unixDgramEndpoint(socket, dgram.abstract)));
+        addresses.push(...mux.addDatagramEndpoint(unixDgramEndpoint(socket)));
       }
     } catch (err) {
       await mux.close({ graceMs: 0 });

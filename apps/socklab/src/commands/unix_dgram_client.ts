@@ -1,5 +1,5 @@
 import { ClosedError, TimeoutError } from "@socklab/core";
-import { checkUnixDgramPath, openUnixDgram, type UnixDgramSocket } from "@socklab/unix-dgram";
+import { openUnixDgram, type UnixDgramSocket } from "@socklab/unix-dgram";
 import { defineCommand, UsageError } from "../command.ts";
 import { countOption, duration, messageOption, pathOption } from "../options.ts";
 import { datagramFields, datagramLine } from "./unix_dgram_server.ts";
@@ -32,7 +32,7 @@ export default defineCommand({
   options: {
     path: {
       ...pathOption(TUTORIAL_PATH),
-      description: "The server's UNIX socket path (Linux abstract @names are not supported yet)",
+      description: "The server's UNIX socket path, or @name for a Linux abstract socket",
     },
     message: messageOption('"Hallo Welt!"'),
     count: countOption,
@@ -58,14 +58,14 @@ export default defineCommand({
     if (path === "") throw new UsageError("Cannot use --path: give a socket path");
     let bind = values.bind;
     if (bind === "") throw new UsageError("Cannot use --bind: give auto or a socket path");
-    // Abstract names: refused with the package's reason (not supported yet).
-    if (abstract) checkUnixDgramPath(path, true);
-    if (bind?.startsWith("@")) checkUnixDgramPath(bind.slice(1), true);
     if (waitMs !== undefined) bind ??= "auto";
     const data = values.message ?? Buffer.from(TUTORIAL_MESSAGE);
 
     // Connected: the kernel wakes us when the server's queue has room again.
-    const socket = await openUnixDgram({ ...(bind === undefined ? {} : { bind }), connect: path });
+    const socket = await openUnixDgram({
+      ...(bind === undefined ? {} : { bind }),
+      connect: abstract ? `@${path}` : path,
+    });
     const stop = (): void => void socket.close();
     signal.addEventListener("abort", stop, { once: true });
     if (socket.path !== undefined) {

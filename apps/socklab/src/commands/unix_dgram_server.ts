@@ -86,7 +86,7 @@ export default defineCommand({
     "program is bound to, or a file that is not a socket, is refused and left alone. The",
     "file gets --mode (owner only by default) and is removed when the server stops.",
     `A datagram longer than the ${UNIX_DGRAM_RECEIVE_BUFFER}-byte receive buffer arrives cut: it is`,
-    "flagged, never echoed. Linux abstract names (@name) are not supported yet.",
+    "flagged, never echoed. --path @name binds a Linux abstract name (no file).",
   ].join("\n"),
   examples: [
     "socklab unix-dgram-server",
@@ -97,7 +97,7 @@ export default defineCommand({
   options: {
     path: {
       ...pathOption(TUTORIAL_PATH),
-      description: "UNIX socket path (Linux abstract @names are not supported)",
+      description: "UNIX socket path, or @name for a Linux abstract socket",
     },
     echo: {
       type: "boolean",
@@ -128,7 +128,7 @@ export default defineCommand({
       if (out.json) out.event("removed-stale", { path }, "");
       else out.note(`removed stale socket file ${path}`);
     }
-    out.listening([formatAddress({ transport: "unixgram", path, abstract: false })]);
+    out.listening([formatAddress({ transport: "unixgram", path, abstract })]);
 
     const show = out.json || !out.quiet;
     let datagrams = 0;

@@ -189,14 +189,26 @@ describe("socklab unix-dgram-server", () => {
     expect(events[3]).toMatchObject({ datagrams: 2, bytes: 131_071 });
   });
 
-  test("refuses an abstract name with one line", async () => {
-    const result = await runCli(["unix-dgram-server", "--path", "@socklab"]);
-    expect(result).toMatchObject({
-      code: 1,
-      stdout: "",
-      stderr:
-        'socklab unix-dgram-server: Cannot use abstract name "@socklab": this package does not support Linux abstract sockets yet; use a socket path\n',
-    });
+  test("serves a Linux abstract name (@name): no file, replies to an abstract client", async () => {
+    const name = `socklab-cli-${process.pid}-${Date.now()}`;
+    const server = await startServer(["unix-dgram-server", "--path", `@${name}`, "--echo"]);
+    onTestFinished(() => server.stop("SIGKILL").then(() => undefined));
+    expect(server.address).toBe(`unixgram:@${name}`);
+    const reply = await runCli([
+      "unix-dgram-client",
+      "--path",
+      `@${name}`,
+      "--bind",
+      `@${name}-client`,
+      "--wait-reply",
+      "2000",
+    ]);
+    expect(reply.code).toBe(0);
+    expect(reply.stdout).toContain(`reply from @${name} (11 bytes): Hallo Welt!`);
+    await server.waitForLine(
+      new RegExp(`^datagram from @${name}-client \\(11 bytes\\): Hallo Welt!$`),
+    );
+    expect((await server.stop("SIGTERM")).code).toBe(0);
   });
 
   test.runIf(process.getuid?.() === 0)(
