@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { onTestFinished } from "vitest";
 
 /** The folder with the tutorial's listings, at the repository root. */
 export const TUTORIAL_DIR: string = join(
@@ -273,4 +274,39 @@ export function hasCommand(name: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A fresh temp dir for the running vitest test, removed when it finishes.
+ *
+ * @param prefix Name prefix.
+ * @returns The path.
+ * @example
+ * ```ts
+ * import { testDir } from "@socklab/core/testing";
+ * const dir = await testDir("udp"); // inside a test
+ * ```
+ */
+export async function testDir(prefix = "socklab"): Promise<string> {
+  const dir = await makeTempDir(prefix);
+  onTestFinished(() => dir.remove());
+  return dir.path;
+}
+
+/**
+ * Closes a socket or server when the running vitest test finishes.
+ *
+ * @param closable Anything with `close()`.
+ * @returns The same object.
+ * @example
+ * ```ts
+ * import { closeAfterTest } from "@socklab/core/testing";
+ * const server = closeAfterTest(await bindSomething());
+ * ```
+ */
+export function closeAfterTest<T extends { close(): unknown }>(closable: T): T {
+  onTestFinished(async () => {
+    await closable.close();
+  });
+  return closable;
 }

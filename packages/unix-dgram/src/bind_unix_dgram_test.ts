@@ -1,22 +1,14 @@
 import { lstat, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AddressInUseError, NotASocketError } from "@socklab/core";
-import { makeTempDir, runPython, tutorialListing } from "@socklab/core/testing";
+import { closeAfterTest, runPython, testDir, tutorialListing } from "@socklab/core/testing";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { pythonSend, startPrintingReceiver } from "./_test_python.ts";
 import { bindUnixDgram } from "./bind_unix_dgram.ts";
 import { openUnixDgram } from "./open_unix_dgram.ts";
 
-async function tempDir(): Promise<string> {
-  const dir = await makeTempDir("socklab-ud");
-  onTestFinished(() => dir.remove());
-  return dir.path;
-}
-
-function closeLater<T extends { close(): Promise<void> }>(socket: T): T {
-  onTestFinished(() => socket.close());
-  return socket;
-}
+const tempDir = () => testDir("socklab-ud");
+const closeLater = closeAfterTest;
 
 /** Binds a path, says so, and waits to be killed (it never reads). */
 const BINDER = `

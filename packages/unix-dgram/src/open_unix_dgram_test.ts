@@ -1,22 +1,14 @@
 import { lstat, mkdir, readdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { makeTempDir, startTutorialServer } from "@socklab/core/testing";
+import { closeAfterTest, startTutorialServer, testDir } from "@socklab/core/testing";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { makeStaleSocket, startBoundPythonSender } from "./_test_python.ts";
 import { bindUnixDgram } from "./bind_unix_dgram.ts";
 import { openUnixDgram } from "./open_unix_dgram.ts";
 import { unixDgramSendLimit } from "./unix_dgram_limits.ts";
 
-async function tempDir(): Promise<string> {
-  const dir = await makeTempDir("socklab-ud");
-  onTestFinished(() => dir.remove());
-  return dir.path;
-}
-
-function closeLater<T extends { close(): Promise<void> }>(socket: T): T {
-  onTestFinished(() => socket.close());
-  return socket;
-}
+const tempDir = () => testDir("socklab-ud");
+const closeLater = closeAfterTest;
 
 describe("openUnixDgram()", () => {
   test("sends Hallo Welt! to the tutorial's server (listing 3.10), which prints it", async () => {

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { ClosedError, DatagramTooLargeError, SocketError, TimeoutError } from "@socklab/core";
-import { makeTempDir } from "@socklab/core/testing";
+import { closeAfterTest, makeTempDir, testDir } from "@socklab/core/testing";
 import fc from "fast-check";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { errnoError } from "./_errors.ts";
@@ -21,16 +21,8 @@ import { bindUnixDgram } from "./bind_unix_dgram.ts";
 import { openUnixDgram } from "./open_unix_dgram.ts";
 import { unixDgramSendLimit } from "./unix_dgram_limits.ts";
 
-async function tempDir(): Promise<string> {
-  const dir = await makeTempDir("socklab-ud");
-  onTestFinished(() => dir.remove());
-  return dir.path;
-}
-
-function closeLater<T extends { close(): Promise<void> }>(socket: T): T {
-  onTestFinished(() => socket.close());
-  return socket;
-}
+const tempDir = () => testDir("socklab-ud");
+const closeLater = closeAfterTest;
 
 /** A datagram numbered `n` in its first four bytes, as the ordered receivers expect. */
 function numbered(n: number, size = 64): Buffer {
