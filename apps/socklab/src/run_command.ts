@@ -68,7 +68,8 @@ export async function runCommand<O extends OptionSpecs>(
       ),
     });
   } catch (err) {
-    return usageFailure(command, stderr, (err as Error).message.replace(/\. To specify .*$/s, ""));
+    // Node's parseArgs adds hints on further lines; the first line says what is wrong.
+    return usageFailure(command, stderr, (err as Error).message.split("\n")[0]!);
   }
   const raw = parsed.values as Record<string, unknown>;
   const out = new Output({

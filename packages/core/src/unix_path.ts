@@ -1,6 +1,6 @@
-import { lstat, readFile, unlink } from "node:fs/promises";
+import { lstat, readFile, stat, unlink } from "node:fs/promises";
 import { connect } from "node:net";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { UnixAddress } from "./address.ts";
 import { AddressInUseError, NotASocketError } from "./errors.ts";
 import { toSocketError } from "./system_error.ts";
@@ -149,6 +149,13 @@ export async function prepareUnixPath(
 ): Promise<PreparedUnixPath> {
   checkUnixPath(address.path, address.abstract);
   if (address.abstract) return { removedStale: false };
+  // libuv reports a missing directory as EACCES on bind: say what is really wrong first.
+  try {
+    const dir = await stat(dirname(resolve(address.path)));
+    if (!dir.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+  } catch (err) {
+    throw toSocketError(err, { action: "bind", address: address.path });
+  }
   const found = await inspectUnixPath(address.path);
   switch (found.state) {
     case "free":

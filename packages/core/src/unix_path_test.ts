@@ -132,6 +132,13 @@ describe("inspectUnixPath() and prepareUnixPath()", () => {
     expect((await stat(path)).isDirectory()).toBe(true);
   });
 
+  test("a missing directory is named as such, not as a permission problem", async () => {
+    const path = join(await tempDir(), "no-such-dir", "s");
+    await expect(prepareUnixPath({ path, abstract: false })).rejects.toThrow(
+      `Cannot bind "${path}": no such file or directory`,
+    );
+  });
+
   test("an overlong path is refused before bind", async () => {
     const path = join(await tempDir(), "x".repeat(110));
     await expect(prepareUnixPath({ path, abstract: false })).rejects.toMatchObject({

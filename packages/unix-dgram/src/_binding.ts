@@ -83,7 +83,7 @@ export function loadBinding(): UnixDgramBinding {
   if (!isMainThread) {
     // The addon is context-aware and would work, but the package promises main-thread use only.
     throw new SocklabError(
-      "Cannot use UNIX datagram sockets in a worker thread: the unix-dgram binding only works on the main thread (in vitest, use the forks pool)",
+      "Cannot use UNIX datagram sockets in a worker thread: this package is for the main thread only (in vitest, use the forks pool)",
       { code: "ERR_SOCKLAB_UNSUPPORTED" },
     );
   }

@@ -21,6 +21,13 @@ const SEND_REASONS: Readonly<Record<string, string>> = {
   EMSGSIZE: "message too long (larger than the socket's send buffer allows)",
 };
 
+/** The same for Linux abstract names, which have no file. */
+const ABSTRACT_REASONS: Readonly<Record<string, string>> = {
+  ...SEND_REASONS,
+  ENOENT: "nothing is bound to this abstract name",
+  ECONNREFUSED: "nothing is bound to this abstract name",
+};
+
 /** What a failed call was doing. */
 export interface ErrnoContext {
   /** The verb: `bind`, `send to`, `connect to`, `receive on`. */
@@ -41,8 +48,13 @@ export interface ErrnoContext {
  */
 export function errnoError(errno: number, context: ErrnoContext): SocketError {
   const code = errnoName(errno);
+  const abstract = context.address.startsWith("@");
   const reason =
-    (context.action === "bind" ? undefined : SEND_REASONS[code]) ?? explainErrorCode(code);
+    (context.action === "bind"
+      ? undefined
+      : abstract
+        ? ABSTRACT_REASONS[code]
+        : SEND_REASONS[code]) ?? explainErrorCode(code);
   const message =
     context.action === "create"
       ? `Cannot create a UNIX datagram socket: ${reason}`

@@ -21,10 +21,10 @@ let sendLimit: number | undefined;
 /**
  * The largest UNIX datagram the kernel accepts from a socklab socket on this
  * machine: Linux refuses a datagram longer than the socket's send buffer
- * (`SO_SNDBUF`) minus 32 bytes with `EMSGSIZE`, and the binding cannot change
- * `SO_SNDBUF`, so the limit is `net.core.wmem_default - 32` (212,960 bytes with
- * the usual 212,992; measured with Python on Linux 6.18). Receivers built on
- * socklab still get at most {@linkcode UNIX_DGRAM_RECEIVE_BUFFER} - 1 bytes whole.
+ * (`SO_SNDBUF`) minus 32 bytes with `EMSGSIZE`, and socklab sockets keep the
+ * default `SO_SNDBUF`, so the limit is `net.core.wmem_default - 32` (212,960
+ * bytes with the usual 212,992; measured with Python on Linux 6.18). Receivers
+ * built on socklab get up to {@linkcode UNIX_DGRAM_RECEIVE_BUFFER} bytes whole.
  *
  * @returns The limit in bytes, read once from `/proc/sys/net/core/wmem_default`.
  * @example

@@ -103,24 +103,29 @@ export default defineCommand({
         `socklab lab: the open-file limit is ${limit.soft}; at most about ${Math.max(0, limit.soft - 64)} connections can be served`,
       );
     }
-    const web = helloWeb({
-      onRequest: (r) =>
-        out.event(
-          "request",
-          {
-            peer: r.connection.remote,
-            requestLine: r.requestLine,
-            status: r.status,
-            bytes: r.bytes,
-          },
-          () => `${r.connection.remote} "${r.requestLine}" ${r.status} ${r.bytes} bytes`,
-        ),
-    });
+    const show = out.json || !out.quiet;
+    const web = helloWeb(
+      show
+        ? {
+            onRequest: (r) =>
+              out.event(
+                "request",
+                {
+                  peer: r.connection.remote,
+                  requestLine: r.requestLine,
+                  status: r.status,
+                  bytes: r.bytes,
+                },
+                () => `${r.connection.remote} "${r.requestLine}" ${r.status} ${r.bytes} bytes`,
+              ),
+          }
+        : {},
+    );
     const mux = new Multiplexer(httpOrEcho(web), {
       idleTickMs: values.timeout,
       maxConnections: values["max-connections"],
     });
-    logMultiplexer(mux, out, { stats: true, datagrams: true });
+    logMultiplexer(mux, out, { stats: true, datagrams: show });
     const addresses: string[] = [];
     try {
       addresses.push(...(await mux.listenTcp({ host: values.host, port: values.port })));

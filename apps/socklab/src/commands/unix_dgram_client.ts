@@ -55,6 +55,7 @@ export default defineCommand({
     const waitMs = values["wait-reply"];
     if (waitMs === 0) throw new UsageError('Cannot use --wait-reply "0": wait at least 1 ms');
     const { path, abstract } = values.path;
+    const target = abstract ? `@${path}` : path;
     if (path === "") throw new UsageError("Cannot use --path: give a socket path");
     let bind = values.bind;
     if (bind === "") throw new UsageError("Cannot use --bind: give auto or a socket path");
@@ -83,8 +84,8 @@ export default defineCommand({
         sent += 1;
         out.event(
           "sent",
-          { to: path, bytes: data.length },
-          () => `sent ${data.length} bytes to ${out.style.cyan(path)}`,
+          { to: target, bytes: data.length },
+          () => `sent ${data.length} bytes to ${out.style.cyan(target)}`,
         );
         if (waitMs === undefined) continue;
         let reply: Awaited<ReturnType<UnixDgramSocket["receive"]>>;
@@ -93,7 +94,7 @@ export default defineCommand({
         } catch (err) {
           if (err instanceof TimeoutError) {
             throw new TimeoutError(
-              `Cannot get a reply from "${path}": nothing arrived within ${waitMs} ms`,
+              `Cannot get a reply from "${target}": nothing arrived within ${waitMs} ms`,
               waitMs,
             );
           }
