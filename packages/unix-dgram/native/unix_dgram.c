@@ -309,14 +309,24 @@ static napi_value js_socket(napi_env env, napi_callback_info info) {
   return make_int(env, fd);
 }
 
-static napi_value address_call(napi_env env, napi_callback_info info, int is_connect) {
-  size_t argc = 2;
-  napi_value argv[2];
+/*
+ * The shared start of every call on an open socket: reads `argc` arguments,
+ * the descriptor from the first, and looks it up. NULL: closed or unknown.
+ */
+static sock_t* socket_args(napi_env env, napi_callback_info info, size_t argc, napi_value* argv,
+                           int32_t* fd) {
   instance_t* inst;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, (void**)&inst));
-  int32_t fd = -1;
-  napi_get_value_int32(env, argv[0], &fd);
-  if (lookup(inst, fd) == NULL) return make_int(env, -EBADF);
+  size_t got = argc;
+  *fd = -1;
+  if (napi_get_cb_info(env, info, &got, argv, NULL, (void**)&inst) != napi_ok) return NULL;
+  napi_get_value_int32(env, argv[0], fd);
+  return lookup(inst, *fd);
+}
+
+static napi_value address_call(napi_env env, napi_callback_info info, int is_connect) {
+  napi_value argv[2];
+  int32_t fd;
+  if (socket_args(env, info, 2, argv, &fd) == NULL) return make_int(env, -EBADF);
   struct sockaddr_un addr;
   socklen_t len;
   int err = to_address(env, argv[1], &addr, &len);
@@ -349,13 +359,9 @@ static int bytes_of(napi_env env, napi_value value, unsigned char** data, size_t
 
 /* sendto(fd, data, offset, length, path) -> 0 or -errno (-EAGAIN when the queue is full) */
 static napi_value js_sendto(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  instance_t* inst;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, (void**)&inst));
-  int32_t fd = -1, offset = 0, length = 0;
-  napi_get_value_int32(env, argv[0], &fd);
-  if (lookup(inst, fd) == NULL) return make_int(env, -EBADF);
+  int32_t fd, offset = 0, length = 0;
+  if (socket_args(env, info, 5, argv, &fd) == NULL) return make_int(env, -EBADF);
   unsigned char* data;
   size_t size;
   if (bytes_of(env, argv[1], &data, &size) != 0) return make_int(env, -EINVAL);
@@ -378,13 +384,9 @@ static napi_value js_sendto(napi_env env, napi_callback_info info) {
 
 /* send(fd, data) -> 0, 1 when congested (the writable callback is armed), or -errno */
 static napi_value js_send(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  instance_t* inst;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, (void**)&inst));
-  int32_t fd = -1;
-  napi_get_value_int32(env, argv[0], &fd);
-  sock_t* s = lookup(inst, fd);
+  int32_t fd;
+  sock_t* s = socket_args(env, info, 2, argv, &fd);
   if (s == NULL) return make_int(env, -EBADF);
   unsigned char* data;
   size_t size;
@@ -403,13 +405,9 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
 
 /* sndbuf(fd) -> SO_SNDBUF in bytes or -errno */
 static napi_value js_sndbuf(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  instance_t* inst;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, (void**)&inst));
-  int32_t fd = -1;
-  napi_get_value_int32(env, argv[0], &fd);
-  if (lookup(inst, fd) == NULL) return make_int(env, -EBADF);
+  int32_t fd;
+  if (socket_args(env, info, 1, argv, &fd) == NULL) return make_int(env, -EBADF);
   int value = 0;
   socklen_t len = sizeof(value);
   if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &value, &len) < 0) return make_int(env, -errno);
@@ -418,13 +416,9 @@ static napi_value js_sndbuf(napi_env env, napi_callback_info info) {
 
 /* close(fd) -> 0 or -EBADF (already closed or unknown); never asserts */
 static napi_value js_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  instance_t* inst;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, (void**)&inst));
-  int32_t fd = -1;
-  napi_get_value_int32(env, argv[0], &fd);
-  sock_t* s = lookup(inst, fd);
+  int32_t fd;
+  sock_t* s = socket_args(env, info, 1, argv, &fd);
   if (s == NULL) return make_int(env, -EBADF);
   release(s, 1);
   return make_int(env, 0);
