@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { anyChar } from "./_test_arbitraries.ts";
 import {
   decode,
   encode,
@@ -8,16 +9,6 @@ import {
   type TextEncodingName,
 } from "./encoding.ts";
 import { SocklabError } from "./errors.ts";
-
-/** Any Unicode scalar value, evenly from the 1- to 4-byte UTF-8 ranges. */
-const anyChar = fc
-  .oneof(
-    fc.integer({ min: 0, max: 0x7f }),
-    fc.integer({ min: 0x80, max: 0x7ff }),
-    fc.oneof(fc.integer({ min: 0x800, max: 0xd7ff }), fc.integer({ min: 0xe000, max: 0xffff })),
-    fc.integer({ min: 0x10000, max: 0x10ffff }),
-  )
-  .map((c) => String.fromCodePoint(c));
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
 

@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { createConnection, createServer, type Socket } from "node:net";
 import fc from "fast-check";
 import { describe, expect, onTestFinished, test } from "vitest";
+import { cutAt } from "./_test_arbitraries.ts";
 import { decode, encode } from "./encoding.ts";
 import { LimitExceededError } from "./errors.ts";
 import { LineSplitter, type LineSplitterOptions } from "./line_splitter.ts";
@@ -160,7 +161,7 @@ describe("LineSplitter", () => {
         let rest: string | null = null;
         let failed = false;
         try {
-          for (const chunk of cut(bytes, points))
+          for (const chunk of cutAt(bytes, points))
             for (const line of splitter.push(chunk)) lines.push(line.toString("latin1"));
           const end = splitter.end();
           rest = end === undefined ? null : end.toString("latin1");
@@ -214,19 +215,6 @@ async function sendByteByByte(socket: Socket, bytes: Uint8Array): Promise<void> 
     );
   }
   socket.end();
-}
-
-/** Cuts `bytes` at the given points (taken modulo its length). */
-function cut(bytes: Uint8Array, points: number[]): Uint8Array[] {
-  const cuts = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let start = 0;
-  for (const at of cuts) {
-    chunks.push(bytes.subarray(start, at));
-    start = at;
-  }
-  chunks.push(bytes.subarray(start));
-  return chunks;
 }
 
 /** The lines of the whole input, split with a regular expression, or "too long". */

@@ -1,33 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { anyChar, cutAt } from "./_test_arbitraries.ts";
 import { decode, encode } from "./encoding.ts";
 import { SocklabError } from "./errors.ts";
 import { StreamDecoder } from "./stream_decoder.ts";
-
-/** Any Unicode scalar value, evenly from the 1- to 4-byte UTF-8 ranges. */
-const anyChar = fc
-  .oneof(
-    fc.integer({ min: 0, max: 0x7f }),
-    fc.integer({ min: 0x80, max: 0x7ff }),
-    fc.oneof(fc.integer({ min: 0x800, max: 0xd7ff }), fc.integer({ min: 0xe000, max: 0xffff })),
-    fc.integer({ min: 0x10000, max: 0x10ffff }),
-  )
-  .map((c) => String.fromCodePoint(c));
-
-/** Cuts `input` at the given points (taken modulo its length). */
-function split(input: Uint8Array, points: number[]): Uint8Array[] {
-  const cuts = [
-    ...new Set(points.map((p) => (input.length === 0 ? 0 : p % (input.length + 1)))),
-  ].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let start = 0;
-  for (const cut of cuts) {
-    chunks.push(input.subarray(start, cut));
-    start = cut;
-  }
-  chunks.push(input.subarray(start));
-  return chunks;
-}
 
 /** The text of a whole stream, or the message of the error it throws. */
 function run(decoder: StreamDecoder, chunks: Uint8Array[]): string {
@@ -72,7 +48,7 @@ describe("StreamDecoder", () => {
         fc.string({ unit: anyChar }),
         fc.array(fc.nat(), { maxLength: 6 }),
         (text, points) => {
-          expect(run(new StreamDecoder(), split(encode(text), points))).toBe(text);
+          expect(run(new StreamDecoder(), cutAt(encode(text), points))).toBe(text);
         },
       ),
     );
@@ -86,7 +62,7 @@ describe("StreamDecoder", () => {
         fc.boolean(),
         (input, points, fatal) => {
           const whole = run(new StreamDecoder("utf-8", { fatal }), [input]);
-          expect(run(new StreamDecoder("utf-8", { fatal }), split(input, points))).toBe(whole);
+          expect(run(new StreamDecoder("utf-8", { fatal }), cutAt(input, points))).toBe(whole);
           if (!fatal) expect(whole).toBe(decode(input, "utf-8", { fatal: false }));
         },
       ),
