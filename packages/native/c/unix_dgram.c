@@ -21,8 +21,8 @@
  * Buffer, [2i+1] flags (bit 0: truncated).
  */
 #define _GNU_SOURCE
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "socklab.h"
+
 #include <uv.h>
 
 #include <errno.h>
@@ -447,11 +447,15 @@ static void finalize_instance(napi_env env, void* data, void* hint) {
   free(inst);
 }
 
-NAPI_MODULE_INIT() {
+/* Adds the datagram functions to `exports`; called once per Node environment by addon.c. */
+napi_value socklab_unix_dgram_init(napi_env env, napi_value exports) {
   instance_t* inst = calloc(1, sizeof(instance_t));
   if (inst == NULL) return NULL;
   inst->env = env;
-  if (napi_get_uv_event_loop(env, &inst->loop) != napi_ok) return NULL;
+  if (napi_get_uv_event_loop(env, &inst->loop) != napi_ok) {
+    free(inst);
+    return NULL;
+  }
   napi_set_instance_data(env, inst, finalize_instance, NULL);
   napi_add_env_cleanup_hook(env, cleanup, inst);
   napi_property_descriptor props[] = {

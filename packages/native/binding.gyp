@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "socklab_unix_dgram",
-      "sources": ["native/unix_dgram.c"],
+      "target_name": "socklab_native",
+      "sources": ["c/addon.c", "c/unix_dgram.c", "c/unix_stream.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     }
   ]

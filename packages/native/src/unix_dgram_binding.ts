@@ -1,6 +1,6 @@
 /**
- * socklab's own native binding for UNIX datagram sockets (`native/unix_dgram.c`,
- * Node-API, built by node-gyp at install into `build/Release`).
+ * The UNIX datagram part of socklab's addon (`c/unix_dgram.c`), used by
+ * `@socklab/unix-dgram`.
  *
  * What it does, and what the callers must know:
  * - every function returns a negative errno on failure, never throws for a
@@ -20,9 +20,9 @@
  *
  * @module
  */
-import { createRequire } from "node:module";
 import { isMainThread } from "node:worker_threads";
 import { SocklabError } from "@socklab/core";
+import { loadAddon } from "./_addon.ts";
 
 /**
  * Called once per wake-up: `count` datagrams (lengths and flags in the socket's
@@ -37,7 +37,7 @@ export type RecvCallback = (
 /** `meta[2i + 1]` bit: the datagram was longer than the receive slot and was cut. */
 export const FLAG_TRUNCATED = 1;
 
-/** The functions `socklab_unix_dgram.node` exports. */
+/** The datagram functions of `socklab_native.node`. */
 export interface UnixDgramBinding {
   readonly AF_UNIX: number;
   readonly SOCK_DGRAM: number;
@@ -69,17 +69,20 @@ export interface UnixDgramBinding {
   close(fd: number): number;
 }
 
-let binding: UnixDgramBinding | undefined;
-
 /**
- * Loads the binding on first use, so importing the package never loads it.
+ * Loads the datagram binding on first use, so importing a package never loads it.
  *
  * @returns The binding.
- * @throws {SocklabError} `ERR_SOCKLAB_UNSUPPORTED` in a worker thread, or when the
- *   native module was not built.
+ * @throws {SocklabError} `ERR_SOCKLAB_UNSUPPORTED` in a worker thread, on a
+ *   system other than Linux, or when no binary fits and none was built.
+ * @example
+ * ```ts
+ * import { loadUnixDgramBinding } from "@socklab/native";
+ * const b = loadUnixDgramBinding();
+ * b.BATCH; // 64
+ * ```
  */
-export function loadBinding(): UnixDgramBinding {
-  if (binding !== undefined) return binding;
+export function loadUnixDgramBinding(): UnixDgramBinding {
   if (!isMainThread) {
     // The addon is context-aware and would work, but the package promises main-thread use only.
     throw new SocklabError(
@@ -87,14 +90,5 @@ export function loadBinding(): UnixDgramBinding {
       { code: "ERR_SOCKLAB_UNSUPPORTED" },
     );
   }
-  try {
-    const require = createRequire(import.meta.url);
-    binding = require("../build/Release/socklab_unix_dgram.node") as UnixDgramBinding;
-  } catch (err) {
-    throw new SocklabError(
-      `Cannot load the unix-dgram native binding: ${(err as Error).message.split("\n")[0]} (was it built? run "npm rebuild @socklab/unix-dgram")`,
-      { code: "ERR_SOCKLAB_UNSUPPORTED", cause: err },
-    );
-  }
-  return binding;
+  return loadAddon();
 }
