@@ -1,5 +1,5 @@
 import { lstat } from "node:fs/promises";
-import { connect } from "node:net";
+import { connect, Socket } from "node:net";
 import {
   checkUnixPath,
   invalidArgument,
@@ -10,6 +10,7 @@ import {
   toSocketError,
   unixSocketPath,
 } from "@socklab/core";
+import { connectAbstractStream, netPadsAbstractNames } from "@socklab/native";
 
 /** Options of {@linkcode connectUnix}. */
 export interface ConnectUnixOptions {
@@ -35,6 +36,11 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  * `Cannot connect to "/tmp/x": no such file or directory (is the server running?)`,
  * a stale socket file nobody listens on, permission denied, not a socket, or a
  * datagram socket where a stream socket was expected.
+ *
+ * An abstract name is reached exactly, as Python, socat and nc bind it, on every
+ * Node: where Node's `net` pads abstract names with NULs (Node 20), socklab's
+ * addon connects and `net` takes the descriptor over; if nobody listens on the
+ * exact name, the padded one that Node 20 servers bind is tried next.
  *
  * @param options Path, timeout, abort signal.
  * @returns The connection: `recv`, `readUntil`, `readExactly`, `readToEnd`, iteration, `write`, `end`, `close`.
@@ -84,6 +90,27 @@ export function connectUnix(options: ConnectUnixOptions): Promise<StreamConnecti
   const label = abstract ? `@${path}` : path;
 
   return new Promise<StreamConnection>((resolve, reject) => {
+    let exact: Socket | undefined;
+    try {
+      exact = abstract ? connectExactAbstract(path) : undefined;
+    } catch (err) {
+      connectError(err as Error, path, label, abstract).then(reject, reject);
+      return;
+    }
+    if (exact !== undefined) {
+      try {
+        resolve(
+          new StreamConnection(exact, {
+            remote: label,
+            ...(maxBuffered === undefined ? {} : { maxBuffered }),
+          }),
+        );
+      } catch (err) {
+        exact.destroy();
+        reject(err);
+      }
+      return;
+    }
     const socket = connect({ path: unixSocketPath({ path, abstract }), allowHalfOpen: true });
     let timer: NodeJS.Timeout | undefined;
     const cleanup = (): void => {
@@ -132,6 +159,28 @@ export function connectUnix(options: ConnectUnixOptions): Promise<StreamConnecti
       );
     }
   });
+}
+
+/**
+ * Where Node's `net` pads abstract names (Node 20), connects to the abstract
+ * name `name` exactly through socklab's addon and wraps the descriptor in a
+ * `net.Socket`. `undefined` tells the caller to use `net.connect`: on a Node
+ * whose `net` is exact, when nobody listens on the exact name (a Node 20
+ * server binds the padded one), or where the addon cannot load (no prebuilt
+ * binary fits and none was compiled: the padded name is all `net` can reach).
+ * Throws the connect error otherwise (`EAGAIN` for a full backlog, …).
+ */
+function connectExactAbstract(name: string): Socket | undefined {
+  if (!netPadsAbstractNames()) return undefined;
+  let fd: number;
+  try {
+    fd = connectAbstractStream(name);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === "ECONNREFUSED" || code === "ERR_SOCKLAB_UNSUPPORTED") return undefined;
+    throw err;
+  }
+  return new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
 }
 
 /** What a path is, for a message: `"a regular file"`. */

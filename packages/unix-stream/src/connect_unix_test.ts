@@ -5,7 +5,12 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { IncompleteReadError, SocketError, UNIX_PATH_MAX } from "@socklab/core";
-import { hasCommand, startTutorialServer } from "@socklab/core/testing";
+import {
+  hasCommand,
+  type PythonProcess,
+  runPython,
+  startTutorialServer,
+} from "@socklab/core/testing";
 import fc from "fast-check";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { pythonBinder, staleSocketFile, tempPath } from "./_test_support.ts";
@@ -19,6 +24,37 @@ async function nodeServer(path: string, onSocket: Parameters<typeof createServer
   await once(server, "listening");
   onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
   return server;
+}
+
+/**
+ * A Python server on the abstract name `name`, bound as Python, socat and nc
+ * bind it (exactly, no padding): it answers each client with `python got: `
+ * and what the client sent before it half-closed. With `backlog` 0 it never accepts.
+ */
+async function pythonAbstractServer(name: string, backlog = 16): Promise<PythonProcess> {
+  const python = runPython(
+    [
+      "import socket, sys",
+      "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+      "s.bind('\\0' + sys.argv[1])",
+      `s.listen(${backlog})`,
+      "print('ready', flush=True)",
+      backlog === 0 ? "sys.stdin.read()" : "",
+      "while True:",
+      "    c, _ = s.accept()",
+      "    data = b''",
+      "    while True:",
+      "        chunk = c.recv(65536)",
+      "        if not chunk: break",
+      "        data += chunk",
+      "    c.sendall(b'python got: ' + data)",
+      "    c.close()",
+    ].join("\n"),
+    [name],
+  );
+  onTestFinished(() => python.kill());
+  await python.waitForLine(/^ready$/);
+  return python;
 }
 
 const isRoot = process.getuid?.() === 0;
@@ -78,7 +114,44 @@ describe("connectUnix()", () => {
     );
   });
 
-  test("connects to an abstract name", async () => {
+  test("reaches a Python server on an abstract name (bound exactly, as socat and nc bind too), bytes both ways", async () => {
+    const name = `socklab-connect-python-${process.pid}-${Date.now()}`;
+    await pythonAbstractServer(name);
+    const conn = await connectUnix({ path: name, abstract: true });
+    expect(conn.remote).toBe(`@${name}`);
+    await conn.end("Hallo Welt!");
+    expect((await conn.readToEnd()).toString()).toBe("python got: Hallo Welt!");
+    await conn.close();
+  });
+
+  test.runIf(hasCommand("socat"))("talks to socat ABSTRACT-LISTEN", async () => {
+    const name = `socklab-connect-socat-${process.pid}-${Date.now()}`;
+    const socat = spawn("socat", ["-d", "-d", `ABSTRACT-LISTEN:${name}`, "-"]);
+    onTestFinished(() => void socat.kill("SIGKILL"));
+    const closed = once(socat, "close");
+    let out = "";
+    socat.stdout.on("data", (c: Buffer) => {
+      out += c;
+    });
+    let err = "";
+    await new Promise<void>((resolve, reject) => {
+      socat.stderr.on("data", (c: Buffer) => {
+        err += c;
+        if (err.includes("listening on")) resolve();
+      });
+      socat.once("close", () => reject(new Error(`socat ended: ${err}`)));
+    });
+    const conn = await connectUnix({ path: name, abstract: true });
+    socat.stdin.end("from socat\n");
+    expect((await conn.readUntil("\n", 100)).toString()).toBe("from socat\n");
+    await conn.end("to socat\n");
+    await conn.readToEnd();
+    await conn.close();
+    expect(await closed).toEqual([0, null]);
+    expect(out).toBe("to socat\n");
+  });
+
+  test("connects to an abstract name bound by Node's own net (padded on Node 20)", async () => {
     const name = `socklab-connect-${process.pid}-${Date.now()}`;
     await nodeServer(`\0${name}`, (socket) => socket.end("abstract hello"));
     const conn = await connectUnix({ path: name, abstract: true });
@@ -177,6 +250,28 @@ describe("connectUnix() errors", () => {
     await expect(connectUnix({ path: name, abstract: true })).rejects.toMatchObject({
       code: "ECONNREFUSED",
       message: `Cannot connect to "@${name}": connection refused (nobody listens on this abstract name)`,
+    });
+  });
+
+  test("an abstract name whose backlog is full: EAGAIN, says so", async () => {
+    const name = `socklab-full-${process.pid}-${Date.now()}`;
+    await pythonAbstractServer(name, 0); // listen(0), never accepts
+    const held: Awaited<ReturnType<typeof connectUnix>>[] = [];
+    onTestFinished(() => {
+      for (const conn of held) conn.destroy();
+    });
+    let failure: unknown;
+    for (let i = 0; i < 64 && failure === undefined; i++) {
+      await connectUnix({ path: name, abstract: true }).then(
+        (conn) => held.push(conn),
+        (err: unknown) => {
+          failure = err;
+        },
+      );
+    }
+    expect(failure).toMatchObject({
+      code: "EAGAIN",
+      message: `Cannot connect to "@${name}": the server's queue of waiting connections is full (try again)`,
     });
   });
 
