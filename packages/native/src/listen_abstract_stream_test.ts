@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { closeSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
@@ -42,6 +42,25 @@ describe("listenAbstractStream()", () => {
     expect(await once(socat, "close")).toEqual([0, null]);
     expect(out).toBe("node got: from socat");
   });
+
+  needs("ss")(
+    "Node calls listen() on the descriptor again: the backlog holds only when given to server.listen({ fd }, backlog)",
+    async () => {
+      const backlogOf = async (listen: (server: Server, fd: number) => void): Promise<string> => {
+        const name = uniqueName("backlog");
+        const server = createServer();
+        listen(server, listenAbstractStream(name, 7));
+        await once(server, "listening");
+        onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
+        const line = execFileSync("ss", ["-xlH"], { encoding: "utf8" })
+          .split("\n")
+          .find((l) => l.includes(`@${name} `));
+        return line?.trim().split(/\s+/)[3] ?? "not listed"; // u_str LISTEN 0 <backlog> @name …
+      };
+      expect(await backlogOf((server, fd) => server.listen({ fd }, 7))).toBe("7");
+      expect(await backlogOf((server, fd) => server.listen({ fd }))).toBe("511");
+    },
+  );
 
   test("a name of 107 bytes is bound whole", async () => {
     const name = uniqueName("long").padEnd(107, "x");
