@@ -43,6 +43,20 @@ describe("listenAbstractStream()", () => {
     expect(out).toBe("node got: from socat");
   });
 
+  needs("nc")("nc -U @name (netcat-openbsd) reaches it", async () => {
+    const name = uniqueName("nc");
+    await nodeServer(name);
+    const nc = spawn("nc", ["-N", "-U", `@${name}`]);
+    onTestFinished(() => void nc.kill("SIGKILL"));
+    let out = "";
+    nc.stdout.on("data", (c: Buffer) => {
+      out += c;
+    });
+    nc.stdin.end("from nc");
+    expect(await once(nc, "close")).toEqual([0, null]);
+    expect(out).toBe("node got: from nc");
+  });
+
   needs("ss")(
     "Node calls listen() on the descriptor again: the backlog holds only when given to server.listen({ fd }, backlog)",
     async () => {
