@@ -6,6 +6,7 @@ import {
   type StreamConnection,
 } from "@socklab/core";
 import {
+  canBeginRequest,
   emptyHead,
   HEAD,
   OTHER,
@@ -140,6 +141,8 @@ interface Shared {
  * - Reads until the request head is complete (CR LF CR LF, or LF LF), however
  *   the bytes are split; a head over 8 KiB gets 431 (414 when the request line
  *   alone is that long).
+ * - A first byte that no method begins with (a TLS ClientHello, binary junk)
+ *   gets 400 at once.
  * - Checks the request line in the spirit of the tutorial's regex: malformed →
  *   400, a method other than GET/HEAD → 405 with `Allow: GET, HEAD`, a version
  *   other than HTTP/1.0 or 1.1 → 505. Header lines without a colon, folded
@@ -470,6 +473,11 @@ class WebConnection {
           c = buf[pos];
         }
         if (pos >= length) break;
+        // No method begins with this byte: refuse now rather than after the header timeout.
+        if (!canBeginRequest(c!) && !(c === CR && pos + 1 === length)) {
+          this.#refuse(buf.subarray(pos), 400, c === 0x16 ? Reason.tls : Reason.notHttp);
+          break;
+        }
         scanFrom = pos;
       }
       // Find the blank line that ends the head.

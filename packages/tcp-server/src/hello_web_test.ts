@@ -335,6 +335,55 @@ describe("helloWeb()", () => {
     expect((await readResponse(conn)).status).toBe(413);
   });
 
+  test("a first byte no method begins with gets 400 at once, not 408 after the header timeout", async () => {
+    const { port, requests } = await serve({ headerTimeoutMs: 10_000 });
+    for (const junk of [
+      Buffer.from([0x16, 0x03, 0x01, 0x00, 0xa5, 0x01]), // the start of a TLS ClientHello
+      Buffer.from([0x00, 0x01, 0x02]),
+      Buffer.from(" GET / HTTP/1.1"),
+      Buffer.from("\r\r"),
+    ]) {
+      const t0 = performance.now();
+      const r = await once1(port, junk);
+      expect(performance.now() - t0).toBeLessThan(2000);
+      expect([r.status, r.headers.connection, r.rest.length]).toEqual([400, "close", 0]);
+    }
+    expect(requests.map((q) => q.reason)).toEqual([
+      "a TLS handshake: this server speaks plain HTTP (http://, not https://)",
+      "not an HTTP request (no method begins with this byte)",
+      "not an HTTP request (no method begins with this byte)",
+      "not an HTTP request (no method begins with this byte)",
+    ]);
+  });
+
+  test("empty lines before a request, split after the CR, are still skipped", async () => {
+    const { port } = await serve();
+    const conn = await client(port);
+    await conn.write("\r\n\r");
+    await conn.write(`\n${GET_CLOSE}`);
+    expect((await readResponse(conn)).status).toBe(200);
+  });
+
+  test.skipIf(!hasCommand("curl") && process.env.CI !== "true")(
+    "curl https:// to the plain server fails at once with a TLS error, not after 10 s",
+    async () => {
+      const { port, requests } = await serve({ headerTimeoutMs: 10_000 });
+      const t0 = performance.now();
+      const failed = await run("curl", [
+        "-sS",
+        "--max-time",
+        "8",
+        `https://127.0.0.1:${port}/`,
+      ]).then(
+        () => undefined,
+        (err: { code: number; stderr: string }) => err,
+      );
+      expect(performance.now() - t0).toBeLessThan(5000);
+      expect(failed?.code).toBe(35); // SSL connect error: the answer is not TLS
+      expect(requests.map((q) => q.status)).toEqual([400]);
+    },
+  );
+
   test("a client that sends nothing gets 408 after the header timeout", async () => {
     const { port, requests } = await serve({ headerTimeoutMs: 100 });
     const conn = await client(port);
