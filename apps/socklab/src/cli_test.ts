@@ -1,8 +1,9 @@
 import { PassThrough } from "node:stream";
+import { testDir } from "@socklab/core/testing";
 import { describe, expect, test } from "vitest";
 import { runCli } from "./_test_cli.ts";
-import { COMMANDS, main } from "./cli.ts";
-import { defineCommand } from "./command.ts";
+import { COMMANDS, loadCommand, main } from "./cli.ts";
+import { type Command, defineCommand, type OptionSpecs } from "./command.ts";
 import { integer } from "./options.ts";
 import { runCommand } from "./run_command.ts";
 
@@ -122,5 +123,67 @@ describe("socklab", () => {
   test("--version prints the version as a real process", async () => {
     const r = await runCli(["--version"]);
     expect(r).toMatchObject({ code: 0, stdout: "0.1.0\n", stderr: "" });
+  });
+});
+
+/**
+ * Options that keep a command harmless should it run after all: port 0 on
+ * loopback, UNIX paths in a fresh temp dir (the tests also pass a stop signal
+ * that has fired already).
+ */
+async function harmless(command: Command<OptionSpecs>): Promise<string[]> {
+  const args: string[] = [];
+  const options = command.options;
+  if ("host" in options) args.push("--host", "127.0.0.1");
+  if ("port" in options) args.push("--port", command.name.endsWith("client") ? "9" : "0");
+  for (const name of ["path", "unix-path", "unixgram-path"]) {
+    if (name in options && command.name !== "tcp-client") {
+      args.push(`--${name}`, `${await testDir("socklab-frame")}/${name}`);
+    }
+  }
+  return args;
+}
+
+const ENTRIES = COMMANDS.map((c) => [c.name, c] as const);
+
+describe("every command", () => {
+  test.each(ENTRIES)("%s refuses a stray argument: one line, exit code 2", async (name, entry) => {
+    const command = await loadCommand(entry);
+    const io = capture();
+    const first = name === "address" ? ["tcp://localhost:1"] : [];
+    const args = [...first, "8080", ...(await harmless(command))];
+    const code = await runCommand(command, args, { ...io, signal: AbortSignal.abort() });
+    expect(code).toBe(2);
+    expect(io.out()).toBe("");
+    const takes = name === "address" ? "at most 1 argument" : "options only";
+    const hint = "port" in command.options ? " (did you mean --port 8080?)" : "";
+    expect(io.err()).toBe(
+      `socklab ${name}: Cannot use "8080": ${name} takes ${takes}${hint}\nRun "socklab ${name} --help" for usage.\n`,
+    );
+  });
+
+  // multiplex reads its --path itself (its owner moves it to the frame's
+  // optionalPathOption); lab's --unix-path "" means "no UNIX stream socket".
+  const withPath = ENTRIES.filter(([name]) => name !== "multiplex" && name !== "lab");
+  test.each(withPath)("%s refuses an empty --path with exit code 2", async (name, entry) => {
+    const command = await loadCommand(entry);
+    if (!("path" in command.options)) return;
+    const io = capture();
+    const args = [...(await harmless(command)), "--path", ""];
+    expect(await runCommand(command, args, { ...io, signal: AbortSignal.abort() })).toBe(2);
+    expect(io.err()).toMatch(
+      new RegExp(`^socklab ${name}: .+\\nRun "socklab ${name} --help" for usage\\.\\n$`),
+    );
+  });
+
+  test("socklab tcp-server 8080, as a real process, exits 2 instead of listening on port 50000", async () => {
+    const r = await runCli(["tcp-server", "8080"]);
+    expect(r).toEqual({
+      code: 2,
+      signal: null,
+      stdout: "",
+      stderr:
+        'socklab tcp-server: Cannot use "8080": tcp-server takes options only (did you mean --port 8080?)\nRun "socklab tcp-server --help" for usage.\n',
+    });
   });
 });

@@ -72,6 +72,8 @@ export interface Command<O extends OptionSpecs = OptionSpecs> {
   examples: string[];
   /** The command's options; `--help`, `--json`, `--quiet` and `--no-color` are added by the frame. */
   options: O;
+  /** How many positional arguments the command takes at most; more are a usage error. Default 0: options only. */
+  maxPositionals?: number;
   /** Runs the command; returns the exit code (0 when nothing is returned). */
   run(context: CommandContext<O>): Promise<number | undefined> | number | undefined;
 }

@@ -113,6 +113,22 @@ export function pathOption(defaultPath: string) {
 }
 
 /**
+ * `--path` with no default, for a command that serves a UNIX socket only when
+ * asked: an empty path is a usage error (exit code 2) like every bad value.
+ *
+ * @param description The line for `--help`.
+ * @returns The option; its value is `undefined` when not given.
+ */
+export function optionalPathOption(description: string) {
+  return {
+    type: "string",
+    valueName: "PATH",
+    description,
+    parse: parseUnixPath,
+  } as const satisfies OptionSpec<UnixPath>;
+}
+
+/**
  * `--message`: what a client sends, with escapes (`\r \n \t \0 \xNN`).
  *
  * @param shownDefault The tutorial's message, for `--help`.

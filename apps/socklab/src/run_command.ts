@@ -84,6 +84,9 @@ export async function runCommand<O extends OptionSpecs>(
     return ExitCode.ok;
   }
 
+  const stray = parsed.positionals[command.maxPositionals ?? 0];
+  if (stray !== undefined) return usageFailure(command, stderr, strayMessage(command, stray));
+
   const values: Record<string, unknown> = {};
   try {
     for (const [name, spec] of Object.entries(command.options)) {
@@ -103,7 +106,8 @@ export async function runCommand<O extends OptionSpecs>(
 
   const controller = new AbortController();
   const stop = (): void => controller.abort();
-  options.signal?.addEventListener("abort", stop, { once: true });
+  if (options.signal?.aborted) stop();
+  else options.signal?.addEventListener("abort", stop, { once: true });
   let signals = 0;
   const onSignal = (name: NodeJS.Signals): void => {
     signals += 1;
@@ -142,6 +146,20 @@ export async function runCommand<O extends OptionSpecs>(
     }
     options.signal?.removeEventListener("abort", stop);
   }
+}
+
+/** Why a positional argument is refused, with the option it was probably meant for. */
+function strayMessage(command: Command<OptionSpecs>, stray: string): string {
+  const max = command.maxPositionals ?? 0;
+  const takes = max === 0 ? "options only" : `at most ${max} argument${max === 1 ? "" : "s"}`;
+  const options = command.options;
+  const hint =
+    "port" in options && /^\d+$/.test(stray)
+      ? ` (did you mean --port ${stray}?)`
+      : "path" in options && /^(\/|\.\/|@)/.test(stray)
+        ? ` (did you mean --path ${stray}?)`
+        : "";
+  return `Cannot use "${stray}": ${command.name} takes ${takes}${hint}`;
 }
 
 function usageFailure(

@@ -89,7 +89,21 @@ export const Reason = {
   transferEncoding: "request bodies with Transfer-Encoding are not accepted",
   incomplete: "the connection ended in the middle of the request head",
   headerTimeout: "the request head did not arrive in time",
+  notHttp: "not an HTTP request (no method begins with this byte)",
+  tls: "a TLS handshake: this server speaks plain HTTP (http://, not https://)",
 } as const;
+
+/**
+ * Whether a byte can begin a request: the first character of a method (an
+ * RFC 9110 token). A TLS ClientHello (0x16) or binary junk cannot, so it can
+ * be refused at once instead of after the header timeout.
+ *
+ * @param c The first byte of a request line.
+ * @returns `true` for a token character.
+ */
+export function canBeginRequest(c: number): boolean {
+  return TCHAR[c] === 1;
+}
 
 /** Case-insensitive comparison of `buf[start, start + name.length)` with a lower-case name. */
 function equalsLower(buf: Buffer, start: number, name: Buffer): boolean {

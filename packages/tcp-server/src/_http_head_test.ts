@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
+  canBeginRequest,
   emptyHead,
   GET,
   HEAD,
@@ -183,5 +184,15 @@ describe("plausibleRequestLine()", () => {
   ])("%j → %s", (line, expected) => {
     const buf = Buffer.from(line, "latin1");
     expect(plausibleRequestLine(buf, 0, buf.length)).toBe(expected);
+  });
+});
+
+describe("canBeginRequest()", () => {
+  test("is true exactly for the token characters of RFC 9110, the bytes a method is made of", () => {
+    const tchar = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    for (let c = 0; c < 256; c++) {
+      expect([c, canBeginRequest(c)]).toEqual([c, tchar.includes(String.fromCharCode(c))]);
+    }
+    expect(canBeginRequest(0x16)).toBe(false); // a TLS handshake record
   });
 });

@@ -6,6 +6,7 @@ import {
   type StreamConnection,
 } from "@socklab/core";
 import {
+  canBeginRequest,
   emptyHead,
   HEAD,
   OTHER,
@@ -27,7 +28,10 @@ export interface HelloWebOptions {
   html?: string | Uint8Array;
   /** The most bytes a request head may have (request line, headers, blank line); default 8192. Larger: 431 (414 when the request line alone is too long). */
   maxHeadBytes?: number;
-  /** How long a client may take to send a whole request head, from connecting or from its first byte; default 10 000 ms. Then: 408. */
+  /**
+   * How long a client may take to send a whole request head, from connecting or from its first byte; default 10 000 ms. Then: 408.
+   * Also how long a client may leave its answers unread before it is dropped.
+   */
   headerTimeoutMs?: number;
   /** How long an idle keep-alive connection stays open after an answer; default 5000 ms. */
   keepAliveTimeoutMs?: number;
@@ -86,6 +90,12 @@ const CR = 13;
 const LOG_LINE_MAX = 1024;
 /** How long a refused client may take to read the 503 and close. */
 const REFUSED_CLOSE_MS = 2000;
+/**
+ * Answers waiting in the socket's buffer past which the handler answers no
+ * more pipelined requests until the client has read them: so the output of a
+ * client that sends fast and reads slowly stays this small.
+ */
+const MAX_UNSENT = 64 * 1024;
 
 function checkNumber(name: string, value: number, min: number, max: number): number {
   if (!Number.isSafeInteger(value) || value < min || value > max) {
@@ -131,6 +141,8 @@ interface Shared {
  * - Reads until the request head is complete (CR LF CR LF, or LF LF), however
  *   the bytes are split; a head over 8 KiB gets 431 (414 when the request line
  *   alone is that long).
+ * - A first byte that no method begins with (a TLS ClientHello, binary junk)
+ *   gets 400 at once.
  * - Checks the request line in the spirit of the tutorial's regex: malformed →
  *   400, a method other than GET/HEAD → 405 with `Allow: GET, HEAD`, a version
  *   other than HTTP/1.0 or 1.1 → 505. Header lines without a colon, folded
@@ -140,12 +152,16 @@ interface Shared {
  *   `Transfer-Encoding` → 400 (a GET has no use for one, and refusing is the
  *   safe answer to request smuggling).
  * - A lone request line (listing 3.3 sends `GET / HTTP/1.0\r\n` and waits) is
- *   answered after `requestLineGraceMs` as HTTP/1.0.
+ *   answered after `requestLineGraceMs` as HTTP/1.0: a period in which the
+ *   handler waited for the client, not for the client to read its answers.
  * - `/` (also `/?query`, `http://host/`, `/./`, percent-encoded forms) → 200
  *   with the page, `content-type: text/html; charset=utf-8`, `content-length`,
  *   `date`; other paths → 404; HEAD → the same headers, no body.
  * - Keep-alive: HTTP/1.1 stays open unless `Connection: close`; HTTP/1.0 closes
- *   unless it asks for `keep-alive`; pipelined requests are answered in order.
+ *   unless it asks for `keep-alive`; pipelined requests are answered in order,
+ *   every one of them: at most 64 KiB of answers wait unsent before the handler
+ *   waits for the client to read them (reading stops too, past the server's
+ *   `maxBuffered`), and the client's timeouts stand still meanwhile.
  *   Idle keep-alive connections close after `keepAliveTimeoutMs`; a client that
  *   sends nothing, or not a whole head within `headerTimeoutMs`, gets 408.
  * - Every error answer closes the connection gracefully: FIN after the
@@ -262,7 +278,14 @@ function sweep(shared: Shared): void {
 
 function closeIdle(shared: Shared, signal: AbortSignal): void {
   for (const web of shared.live) {
-    if (web.signal === signal && web.pending === undefined && web.discard === 0) web.finish();
+    if (
+      web.signal === signal &&
+      web.pending === undefined &&
+      web.held === undefined &&
+      web.discard === 0
+    ) {
+      web.finish();
+    }
   }
 }
 
@@ -305,7 +328,13 @@ class WebConnection {
    * answer, the time an idle keep-alive connection is closed.
    */
   deadline: number;
+  /** `pending` is a lone request line: the grace timer runs whenever the handler waits for more. */
+  lone = false;
   graceTimer: NodeJS.Timeout | undefined = undefined;
+  /** Received requests not answered yet: the client has not read the answers before them. */
+  held: Buffer | undefined = undefined;
+  /** While waiting for the client to read: the unsent bytes when it last made progress; -1 otherwise. */
+  unsent = -1;
 
   constructor(shared: Shared, conn: StreamConnection, signal: AbortSignal) {
     this.shared = shared;
@@ -316,9 +345,26 @@ class WebConnection {
     this.deadline = this.headSince + shared.headerTimeoutMs;
   }
 
-  /** The deadline passed: 408 while a head is open (or none came yet), else close the idle connection. */
+  /**
+   * The deadline passed: 408 while a head is open (or none came yet), else
+   * close the idle connection; while waiting for the client to read, drop a
+   * client that read nothing since the last deadline.
+   */
   expire(): void {
     if (this.finished) return;
+    if (this.unsent >= 0) {
+      const unsent = this.socket.writableLength;
+      if (unsent < this.unsent) {
+        this.unsent = unsent;
+        this.deadline = Date.now() + this.shared.headerTimeoutMs;
+      } else {
+        // Its answers cannot be delivered: nothing is lost by dropping it.
+        this.finished = true;
+        this.#clearTimers();
+        this.conn.destroy();
+      }
+      return;
+    }
     this.deadline = 0;
     if (this.headSince !== 0) this.#timedOut();
     else this.finish();
@@ -332,13 +378,23 @@ class WebConnection {
     const chunks = this.conn[Symbol.asyncIterator]();
     try {
       while (!this.finished) {
-        const next = await chunks.next();
-        if (next.done === true) {
-          this.#atEnd();
-          break;
+        const held = this.held;
+        if (held !== undefined) {
+          this.held = undefined;
+          this.#onData(held, false);
+        } else {
+          // Only now, waiting for the client, does a lone request line count as one.
+          if (this.lone && this.graceTimer === undefined) {
+            this.graceTimer = setTimeout(WebConnection.#onGrace, shared.graceMs, this);
+          }
+          const next = await chunks.next();
+          if (next.done === true) {
+            this.#atEnd();
+            break;
+          }
+          this.#onData(next.value, true);
         }
-        this.#onData(next.value);
-        if (!this.finished && this.socket.writableNeedDrain) await drained(this.socket);
+        if (!this.finished && this.socket.writableNeedDrain) await this.#drained();
       }
     } catch (err) {
       // finish() closed the connection under a pending read.
@@ -357,6 +413,22 @@ class WebConnection {
     void this.conn.close();
   }
 
+  /**
+   * Waits until the client has read enough of the answers. The client's clocks
+   * (header and keep-alive timeouts) stand still meanwhile: the handler reads
+   * nothing while it waits, so the client cannot be late. A client that reads
+   * nothing of its answers for `headerTimeoutMs` is dropped.
+   */
+  async #drained(): Promise<void> {
+    const deadline = this.deadline;
+    const since = Date.now();
+    this.unsent = this.socket.writableLength;
+    this.deadline = since + this.shared.headerTimeoutMs;
+    await drained(this.socket);
+    this.unsent = -1;
+    if (!this.finished) this.deadline = deadline === 0 ? 0 : deadline + (Date.now() - since);
+  }
+
   #clearTimers(): void {
     this.deadline = 0;
     if (this.graceTimer !== undefined) {
@@ -365,9 +437,14 @@ class WebConnection {
     }
   }
 
-  #onData(chunk: Buffer): void {
+  /** Answers the requests in `chunk`; `fresh` when it was just received (not `held`). */
+  #onData(chunk: Buffer, fresh: boolean): void {
     const shared = this.shared;
-    if (shared.onReceive !== undefined) shared.onReceive(chunk, this.conn);
+    if (fresh && shared.onReceive !== undefined) shared.onReceive(chunk, this.conn);
+    if (this.graceTimer !== undefined) {
+      clearTimeout(this.graceTimer);
+      this.graceTimer = undefined;
+    }
     let buf = chunk;
     let pos = 0;
     let scanFrom = 0;
@@ -396,6 +473,11 @@ class WebConnection {
           c = buf[pos];
         }
         if (pos >= length) break;
+        // No method begins with this byte: refuse now rather than after the header timeout.
+        if (!canBeginRequest(c!) && !(c === CR && pos + 1 === length)) {
+          this.#refuse(buf.subarray(pos), 400, c === 0x16 ? Reason.tls : Reason.notHttp);
+          break;
+        }
         scanFrom = pos;
       }
       // Find the blank line that ends the head.
@@ -437,6 +519,10 @@ class WebConnection {
         }
       }
       scanFrom = pos;
+      if (pos < length && this.socket.writableLength > MAX_UNSENT) {
+        this.held = buf.subarray(pos);
+        break;
+      }
     }
     if (corked) this.socket.uncork();
   }
@@ -516,15 +602,10 @@ class WebConnection {
       }
       this.lineChecked = true;
     }
-    // Only a request line so far: the tutorial's client waits here for its answer.
-    const lone = firstLf >= 0 && firstLf === rest.length - 1;
-    if (this.graceTimer !== undefined) {
-      clearTimeout(this.graceTimer);
-      this.graceTimer = undefined;
-    }
-    if (lone && shared.graceMs > 0) {
-      this.graceTimer = setTimeout(WebConnection.#onGrace, shared.graceMs, this);
-    }
+    // Only a request line so far: the tutorial's client waits here for its
+    // answer. The grace timer starts when the handler next waits for the client
+    // (not while it waits for the client to read its answers).
+    this.lone = shared.graceMs > 0 && firstLf >= 0 && firstLf === rest.length - 1;
     if (this.headSince === 0) {
       this.headSince = Date.now();
       this.deadline = this.headSince + shared.headerTimeoutMs;
@@ -534,12 +615,9 @@ class WebConnection {
   /** A head is complete: its deadline and grace period are over. */
   #headDone(): void {
     this.lineChecked = false;
+    this.lone = false;
     this.headSince = 0;
     this.deadline = 0;
-    if (this.graceTimer !== undefined) {
-      clearTimeout(this.graceTimer);
-      this.graceTimer = undefined;
-    }
   }
 
   /** 414 when the request line alone passes the limit (431 for the head; 400 when it is no request line). */
@@ -584,8 +662,10 @@ class WebConnection {
   static #onGrace(self: WebConnection): void {
     self.graceTimer = undefined;
     const rest = self.pending;
-    if (self.finished || rest === undefined) return;
+    // Bytes already here (read ahead, not yet handed over) are what comes after the line.
+    if (self.finished || rest === undefined || !self.lone || self.conn.bufferedBytes > 0) return;
     self.pending = undefined;
+    self.lone = false;
     parseHead(rest, 0, rest.length, self.shared.head, true);
     self.#answer(rest, 0);
     self.finish();

@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
 import { once } from "node:events";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { promisify } from "node:util";
 import { StreamConnection } from "@socklab/core";
 import { hasCommand, runPython, tutorialListing } from "@socklab/core/testing";
 import fc from "fast-check";
-import { afterEach, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, onTestFinished, test } from "vitest";
 import { HELLO_HTML, type HelloWebOptions, type HelloWebRequest, helloWeb } from "./hello_web.ts";
 import { type ListenTcpOptions, listenTcp, type TcpServer } from "./listen_tcp.ts";
 
@@ -335,6 +335,55 @@ describe("helloWeb()", () => {
     expect((await readResponse(conn)).status).toBe(413);
   });
 
+  test("a first byte no method begins with gets 400 at once, not 408 after the header timeout", async () => {
+    const { port, requests } = await serve({ headerTimeoutMs: 10_000 });
+    for (const junk of [
+      Buffer.from([0x16, 0x03, 0x01, 0x00, 0xa5, 0x01]), // the start of a TLS ClientHello
+      Buffer.from([0x00, 0x01, 0x02]),
+      Buffer.from(" GET / HTTP/1.1"),
+      Buffer.from("\r\r"),
+    ]) {
+      const t0 = performance.now();
+      const r = await once1(port, junk);
+      expect(performance.now() - t0).toBeLessThan(2000);
+      expect([r.status, r.headers.connection, r.rest.length]).toEqual([400, "close", 0]);
+    }
+    expect(requests.map((q) => q.reason)).toEqual([
+      "a TLS handshake: this server speaks plain HTTP (http://, not https://)",
+      "not an HTTP request (no method begins with this byte)",
+      "not an HTTP request (no method begins with this byte)",
+      "not an HTTP request (no method begins with this byte)",
+    ]);
+  });
+
+  test("empty lines before a request, split after the CR, are still skipped", async () => {
+    const { port } = await serve();
+    const conn = await client(port);
+    await conn.write("\r\n\r");
+    await conn.write(`\n${GET_CLOSE}`);
+    expect((await readResponse(conn)).status).toBe(200);
+  });
+
+  test.skipIf(!hasCommand("curl") && process.env.CI !== "true")(
+    "curl https:// to the plain server fails at once with a TLS error, not after 10 s",
+    async () => {
+      const { port, requests } = await serve({ headerTimeoutMs: 10_000 });
+      const t0 = performance.now();
+      const failed = await run("curl", [
+        "-sS",
+        "--max-time",
+        "8",
+        `https://127.0.0.1:${port}/`,
+      ]).then(
+        () => undefined,
+        (err: { code: number; stderr: string }) => err,
+      );
+      expect(performance.now() - t0).toBeLessThan(5000);
+      expect(failed?.code).toBe(35); // SSL connect error: the answer is not TLS
+      expect(requests.map((q) => q.status)).toEqual([400]);
+    },
+  );
+
   test("a client that sends nothing gets 408 after the header timeout", async () => {
     const { port, requests } = await serve({ headerTimeoutMs: 100 });
     const conn = await client(port);
@@ -451,4 +500,156 @@ describe("helloWeb()", () => {
     );
     expect(() => helloWeb({ headerTimeoutMs: 0 })).toThrow(RangeError);
   });
+});
+
+/** A raw client socket that has not read anything yet (paused), destroyed after the test. */
+async function pausedSocket(port: number): Promise<Socket> {
+  const socket = connect(port, "127.0.0.1");
+  socket.pause();
+  socket.on("error", () => {});
+  onTestFinished(() => {
+    socket.destroy();
+  });
+  await once(socket, "connect");
+  socket.setNoDelay(true);
+  return socket;
+}
+
+/** Counts the responses on a socket as they arrive: how many, and which said `connection: close`. */
+class ResponseCounter {
+  count = 0;
+  closes: number[] = [];
+  bytes = 0;
+  #rest: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    const buf = this.#rest.length === 0 ? chunk : Buffer.concat([this.#rest, chunk]);
+    let pos = 0;
+    for (;;) {
+      const end = buf.indexOf("\r\n\r\n", pos);
+      if (end < 0) break;
+      const head = buf.toString("latin1", pos, end);
+      const total = end + 4 + Number(/content-length: (\d+)/.exec(head)?.[1] ?? 0);
+      if (total > buf.length) break;
+      this.count += 1;
+      if (head.includes("connection: close")) this.closes.push(this.count);
+      pos = total;
+    }
+    this.#rest = buf.subarray(pos);
+  }
+}
+
+/**
+ * Reads a socket until it closes or `count` responses came, at most `bytesPerMs`
+ * (pausing after each chunk for as long as the chunk "takes" at that rate).
+ */
+function readSlowly(socket: Socket, bytesPerMs: number, count: number): Promise<ResponseCounter> {
+  const counter = new ResponseCounter();
+  return new Promise((resolve) => {
+    const done = (): void => resolve(counter);
+    socket.on("data", (chunk: Buffer) => {
+      counter.push(chunk);
+      if (counter.count >= count) return done();
+      socket.pause();
+      setTimeout(() => socket.resume(), chunk.length / bytesPerMs);
+    });
+    socket.on("close", done);
+    socket.resume();
+  });
+}
+
+describe("helloWeb() with a client that reads slowly", () => {
+  test("a request line that ends a chunk is not answered early while the server waits for the client to read", async () => {
+    let served = 0;
+    let batchEnd = 0;
+    let last = "";
+    let web: StreamConnection | undefined;
+    const { port, requests } = await serve({
+      requestLineGraceMs: 200,
+      onRequest: (r) => {
+        served += 1;
+        web = r.connection;
+        // The rest of the request whose line ends a batch, as soon as the
+        // requests before it are answered (well within the grace period).
+        if (served === batchEnd && r.connection.socket.remotePort === socket.localPort) {
+          socket.write(`Host: x\r\n\r\n${last}`);
+        }
+      },
+    });
+    const socket = await pausedSocket(port);
+    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    // Batches of whole requests, each ending with a request line, while the
+    // client reads nothing: until the system buffers are full of answers and
+    // the server, holding a lone request line, waits for the client to read.
+    let sent = 0;
+    while (web === undefined || web.socket.writableLength === 0) {
+      expect(sent).toBeLessThan(1_000_000);
+      socket.write(`${GET.repeat(1000)}GET / HTTP/1.1\r\n`);
+      batchEnd = sent + 1000;
+      sent += 1001;
+      while (served < sent && (web === undefined || web.socket.writableLength === 0)) await turn();
+    }
+    // A lone request line on a second connection, answered after the same
+    // grace period, tells when that period is over.
+    const clock = await client(port);
+    await clock.write("GET / HTTP/1.1\r\n");
+    expect((await readResponse(clock)).headers.connection).toBe("close");
+    // One more request, to close the connection, after the rest of the last batch.
+    if (served >= batchEnd) socket.write(GET_CLOSE);
+    else last = GET_CLOSE;
+    const counter = await readSlowly(socket, 1 << 20, Number.POSITIVE_INFINITY);
+    expect(counter.count).toBe(sent + 1);
+    expect(counter.closes).toEqual([sent + 1]);
+    expect(requests.filter((r) => r.status !== 200)).toEqual([]);
+  });
+
+  test("a client that pipelines requests and reads none of the answers is dropped after the header timeout", async () => {
+    let web: StreamConnection | undefined;
+    const { port } = await serve({
+      headerTimeoutMs: 300,
+      onRequest: (r) => {
+        web ??= r.connection;
+      },
+    });
+    const socket = await pausedSocket(port);
+    // About 10 MB of answers: more than the system buffers hold.
+    socket.write(GET.repeat(40_000));
+    while (web === undefined) await new Promise((resolve) => setImmediate(resolve));
+    const t0 = performance.now();
+    await web.closed;
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
+    const counter = await readSlowly(socket, 1 << 20, Number.POSITIVE_INFINITY);
+    expect(counter.count).toBeLessThan(40_000);
+  });
+
+  test("100,000 pipelined requests to a client reading at 8 MB/s are all answered, with bounded buffers", async () => {
+    const count = 100_000;
+    let peakOutput = 0;
+    let peakInput = 0;
+    const { port } = await serve({
+      onRequest: (r) => {
+        peakOutput = Math.max(peakOutput, r.connection.socket.writableLength);
+        peakInput = Math.max(peakInput, r.connection.bufferedBytes);
+      },
+    });
+    const socket = await pausedSocket(port);
+    const reading = readSlowly(socket, 8000, count);
+    // Writes of about 27 KB, each ending with a request line (the rest follows in the next write).
+    const all = Buffer.from(GET.repeat(count));
+    const step = 1000 * GET.length;
+    for (let from = 0; from < all.length && !socket.destroyed; ) {
+      const to = Math.min(all.length, from + step + "GET / HTTP/1.1\r\n".length);
+      if (!socket.write(all.subarray(from, to))) {
+        await Promise.race([once(socket, "drain"), once(socket, "close")]);
+      }
+      from = to;
+    }
+    const counter = await reading;
+    expect(counter.count).toBe(count);
+    expect(counter.closes).toEqual([]);
+    // The server answers no more while its output is backed up, and reads no further ahead than maxBuffered.
+    expect(peakOutput).toBeLessThan(128 * 1024);
+    expect(peakInput).toBeLessThanOrEqual(1024 * 1024 + 64 * 1024);
+  }, 30_000);
 });

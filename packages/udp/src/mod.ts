@@ -26,4 +26,5 @@
  * @module
  */
 export * from "./datagram_size.ts";
+export * from "./kernel_drops.ts";
 export * from "./udp_socket.ts";

@@ -27,6 +27,7 @@ import {
   type UdpDestination,
 } from "./_destination.ts";
 import { checkUdpPayload } from "./datagram_size.ts";
+import { findUdpInode, readUdpDrops } from "./kernel_drops.ts";
 
 export type { UdpFamily } from "./_bind.ts";
 export type { UdpDestination } from "./_destination.ts";
@@ -132,6 +133,12 @@ export interface UdpStats {
   refused: number;
   /** Datagrams that arrived while the queue for a slow reader was full, and were discarded. */
   dropped: number;
+  /**
+   * Datagrams the system dropped before this socket could read them (its
+   * receive buffer was full), as Linux counts them in `/proc/net/udp`; not in
+   * `datagramsReceived`. `undefined` where the system does not tell.
+   */
+  kernelDropped: number | undefined;
 }
 
 /** One bound `node:dgram` socket. */
@@ -300,7 +307,8 @@ interface Tuning {
  *
  * Received datagrams wait in a bounded queue until read; when the reader falls
  * behind, newer datagrams are dropped and counted in `stats.dropped` rather than
- * blocking anything. Leaving a `for await` loop early keeps the socket open;
+ * blocking anything. Datagrams the system itself dropped, its receive buffer
+ * full, are in `stats.kernelDropped` (Linux). Leaving a `for await` loop early keeps the socket open;
  * {@linkcode UdpSocket.close} ends every loop.
  *
  * @example
@@ -338,6 +346,10 @@ export class UdpSocket implements AsyncIterable<UdpDatagram> {
   #failed = 0;
   #refused = 0;
   #dropped = 0;
+  /** Each end's inode in /proc/net/udp(6), once looked up; `null` when not found. */
+  readonly #inodes = new Map<End, number | null>();
+  /** The system's drop count as it was when the socket closed. */
+  #kernelDropped: number | undefined;
 
   /** @internal Use {@linkcode createUdpSocket}. */
   constructor(key: typeof INTERNAL, ends: End[], peer: Peer | undefined, tuning: Tuning) {
@@ -378,7 +390,7 @@ export class UdpSocket implements AsyncIterable<UdpDatagram> {
     return this.#closed;
   }
 
-  /** A snapshot of the counters. */
+  /** A snapshot of the counters (`kernelDropped` is read from `/proc` on each call while open). */
   get stats(): UdpStats {
     return {
       datagramsSent: this.#datagramsSent,
@@ -388,6 +400,7 @@ export class UdpSocket implements AsyncIterable<UdpDatagram> {
       failed: this.#failed,
       refused: this.#refused,
       dropped: this.#dropped,
+      kernelDropped: this.#closed ? this.#kernelDropped : this.#readKernelDrops(),
     };
   }
 
@@ -742,6 +755,7 @@ export class UdpSocket implements AsyncIterable<UdpDatagram> {
     const closed = this.#closedError(this.#peer?.label ?? this.#name());
     for (const waiter of this.#requests) waiter.reject(closed);
     this.#requests.clear();
+    this.#kernelDropped = this.#readKernelDrops();
     this.#closing = Promise.all(this.#ends.map((end) => closeDgram(end.socket))).then(
       () => undefined,
     );
@@ -749,6 +763,22 @@ export class UdpSocket implements AsyncIterable<UdpDatagram> {
   }
 
   // --- internals -------------------------------------------------------------
+
+  /** The system's drop count summed over the ends (a file read per end). */
+  #readKernelDrops(): number | undefined {
+    let total = 0;
+    for (const end of this.#ends) {
+      let inode = this.#inodes.get(end);
+      if (inode === undefined) {
+        inode = findUdpInode(end.family, end.port) ?? null;
+        this.#inodes.set(end, inode);
+      }
+      const drops = inode === null ? undefined : readUdpDrops(end.family, inode);
+      if (drops === undefined) return undefined;
+      total += drops;
+    }
+    return total;
+  }
 
   #listen(end: End): void {
     end.socket.on("message", (data: Buffer, rinfo: dgram.RemoteInfo) =>

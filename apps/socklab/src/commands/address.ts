@@ -64,6 +64,7 @@ export default defineCommand({
     "socklab address 2130706433",
   ],
   options: {},
+  maxPositionals: 1,
   async run({ positionals, out }) {
     if (positionals.length !== 1)
       throw new UsageError(

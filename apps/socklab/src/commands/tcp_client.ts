@@ -75,12 +75,7 @@ export default defineCommand({
       parse: duration("timeout"),
     },
   },
-  async run({ values, positionals, out, signal }) {
-    if (positionals.length > 0) {
-      throw new UsageError(
-        `Cannot use "${positionals[0]}": tcp-client takes options only, such as --host and --port`,
-      );
-    }
+  async run({ values, out, signal }) {
     const modes = [
       values.path !== undefined ? "--path" : "",
       values.send !== undefined ? "--send" : "",

@@ -349,7 +349,8 @@ describe("socklab tcp-client errors: one line, exit code 1 or 2", () => {
     [["--path", "/a b"], /Cannot use --path "\/a b"/],
     [["--send", "\\q"], /escape/],
     [["--timeout", "soon"], /Cannot use --timeout "soon"/],
-    [["somewhere"], /Cannot use "somewhere": tcp-client takes options only/],
+    [["somewhere"], /Cannot use "somewhere": tcp-client takes options only$/m],
+    [["8080"], /Cannot use "8080": tcp-client takes options only \(did you mean --port 8080\?\)/],
   ])("usage error for %j: exit code 2", async (args, message) => {
     const r = await runCli(["tcp-client", ...args]);
     expect(r.code).toBe(2);

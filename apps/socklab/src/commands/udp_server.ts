@@ -61,8 +61,10 @@ export default defineCommand({
     "Binds localhost:50000 (both ::1 and 127.0.0.1, one port) and prints every datagram with",
     "its sender's address and port: the text when it is UTF-8, else a Python bytes literal.",
     "Unlike the tutorial's recvfrom(256) nothing is cut: a datagram of up to 65,527 bytes",
-    "arrives whole. If printing falls behind, the datagrams it could not keep are counted",
-    "and reported when the server stops. --once stops after one datagram, as the tutorial does.",
+    "arrives whole. Losses are counted and reported when the server stops: datagrams printing",
+    "could not keep up with, and (on Linux) the ones the system dropped before the server",
+    "could read them, its receive buffer full. --once stops after one datagram, as the",
+    "tutorial does.",
   ].join("\n"),
   examples: [
     "socklab udp-server",
@@ -118,16 +120,27 @@ export default defineCommand({
       signal.removeEventListener("abort", stop);
       await socket.close();
     }
-    const { datagramsReceived, bytesReceived, dropped } = socket.stats;
+    const { datagramsReceived, bytesReceived, dropped, kernelDropped } = socket.stats;
     if (dropped > 0) {
       out.note(
         `socklab udp-server: dropped ${dropped} of ${datagramsReceived} datagrams: printing could not keep up (try --quiet or --json)`,
       );
     }
+    const lost = kernelDropped ?? 0;
+    if (lost > 0) {
+      out.note(
+        `socklab udp-server: the system dropped ${lost} of ${datagramsReceived + lost} datagrams before the server could read them (its receive buffer was full)`,
+      );
+    }
     out.event(
       "stopped",
-      { datagrams: datagramsReceived, bytes: bytesReceived, dropped },
-      `stopped after ${datagramsReceived} ${datagramsReceived === 1 ? "datagram" : "datagrams"} (${bytesReceived} bytes)`,
+      {
+        datagrams: datagramsReceived,
+        bytes: bytesReceived,
+        dropped,
+        ...(kernelDropped === undefined ? {} : { kernelDropped }),
+      },
+      `stopped after ${datagramsReceived} ${datagramsReceived === 1 ? "datagram" : "datagrams"} (${bytesReceived} bytes)${lost > 0 ? `; ${lost} more dropped by the system` : ""}`,
     );
     return 0;
   },

@@ -1,7 +1,10 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import dgram from "node:dgram";
 import { once } from "node:events";
-import { runPython, tutorialListing } from "@socklab/core/testing";
+import { readFileSync } from "node:fs";
+import { promisify } from "node:util";
+import { hasCommand, runPython, tutorialListing } from "@socklab/core/testing";
+import { parseProcNetUdp } from "@socklab/udp";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { type CliProcess, runCli, startServer } from "../_test_cli.ts";
 
@@ -135,6 +138,46 @@ describe("socklab udp-server", () => {
     const [line] = await shown;
     expect(line).toMatch(/hello from socat$/);
   });
+
+  test.skipIf(
+    process.platform !== "linux" || (!hasCommand("python3") && process.env.CI !== "true"),
+  )(
+    "a flood the system drops part of: the drops are reported with the server's own counts",
+    async () => {
+      const server = await udpServer(["--json", "--host", "127.0.0.1"]);
+      // The server reads nothing while stopped: its receive buffer overflows.
+      server.child.kill("SIGSTOP");
+      const sent = 20_000;
+      try {
+        await promisify(execFile)("python3", [
+          "-c",
+          `import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor i in range(${sent}):\n    s.sendto(b"x" * 64, ("127.0.0.1", ${server.port}))`,
+        ]);
+      } finally {
+        server.child.kill("SIGCONT");
+      }
+      const row = parseProcNetUdp(readFileSync("/proc/net/udp", "latin1")).filter(
+        (r) => r.localPort === server.port,
+      );
+      expect(row).toHaveLength(1);
+      const drops = row[0]!.drops;
+      expect(drops).toBeGreaterThan(0);
+      const datagrams = () => server.lines.filter((l) => l.includes('"event":"datagram"')).length;
+      await expect.poll(datagrams, { interval: 20, timeout: 15_000 }).toBe(sent - drops);
+      const result = await server.stop();
+      expect(result.code).toBe(0);
+      expect(JSON.parse(server.lines.at(-1)!)).toMatchObject({
+        event: "stopped",
+        datagrams: sent - drops,
+        dropped: 0,
+        kernelDropped: drops,
+      });
+      expect(result.stderr).toBe(
+        `socklab udp-server: the system dropped ${drops} of ${sent} datagrams before the server could read them (its receive buffer was full)\n`,
+      );
+    },
+    30_000,
+  );
 
   test("a port in use is one line on stderr and exit code 1", async () => {
     const { port } = await sender();
