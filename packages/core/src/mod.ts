@@ -16,6 +16,7 @@ export * from "./address.ts";
 export * from "./bytes_repr.ts";
 export * from "./connection_limit.ts";
 export * from "./display_bytes.ts";
+export * from "./drop_report.ts";
 export * from "./encoding.ts";
 export * from "./errors.ts";
 export * from "./escapes.ts";
