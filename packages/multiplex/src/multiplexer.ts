@@ -103,7 +103,10 @@ export interface MultiplexerEvents {
   close: [connection: MuxConnection, reason: string];
   datagram: [datagram: MuxDatagram];
   refused: [transport: StreamTransport, peer: string];
-  /** Once per second while replies are dropped or fail: how many, and one line saying so. */
+  /**
+   * Once per second while replies are dropped or fail: how many, and one line
+   * saying so; then once with zero growth when they stopped.
+   */
   dropped: [transport: "udp" | "unixgram", growth: DropCounts, line: string];
   idle: [idleMs: number];
   error: [error: Error];
@@ -321,12 +324,12 @@ export class Multiplexer extends EventEmitter<MultiplexerEvents> {
     const replyStats = endpoint.replyStats;
     if (replyStats !== undefined) {
       this.#stopDropReports.push(
-        reportDrops(replyStats, (growth) =>
+        reportDrops(replyStats, (growth, totals) =>
           this.emit(
             "dropped",
             endpoint.transport,
             growth,
-            `${endpoint.addresses[0] ?? endpoint.transport}: ${dropLine(growth, endpoint.maxQueuedReplies ?? 0, endpoint.lastReplyError?.())}`,
+            `${endpoint.addresses[0] ?? endpoint.transport}: ${dropLine(growth, endpoint.maxQueuedReplies ?? 0, endpoint.lastReplyError?.(), totals)}`,
           ),
         ),
       );

@@ -257,7 +257,11 @@ export class DgramHandle {
       return DROPPED;
     }
     this.#pending++;
-    box.items.push({ data, resolve: ignore, reject: onFailed });
+    // A received datagram is a view of its whole batch (up to 64 datagrams): a queued
+    // view would keep the batch alive, so the bounded queue holds copies.
+    const own =
+      data.byteLength === data.buffer.byteLength ? data : Uint8Array.prototype.slice.call(data);
+    box.items.push({ data: own, resolve: ignore, reject: onFailed });
     return QUEUED;
   }
 

@@ -1,4 +1,4 @@
-import { DatagramTooLargeError, invalidArgument } from "@socklab/core";
+import { DatagramTooLargeError, invalidArgument, noteDropped } from "@socklab/core";
 import { toNative } from "./_address.ts";
 import { type DgramHandle, DROPPED, QUEUED, SENT_NOW, type UnixDatagram } from "./_dgram_handle.ts";
 import { checkUnixDgramPath } from "./check_unix_dgram_path.ts";
@@ -252,6 +252,7 @@ export class UnixDgramSocket implements AsyncIterable<UnixDatagram> {
     }
     if (result === DROPPED) {
       replies.dropped += 1;
+      noteDropped(data.byteLength);
       return "dropped";
     }
     replies.failed += 1;

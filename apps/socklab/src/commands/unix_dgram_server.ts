@@ -161,7 +161,7 @@ export default defineCommand({
       ? reportDrops(
           () => socket.replyStats,
           (growth, totals) => {
-            const line = dropLine(growth, MAX_QUEUED_REPLIES, socket.lastReplyError);
+            const line = dropLine(growth, MAX_QUEUED_REPLIES, socket.lastReplyError, totals);
             if (out.json) {
               out.event(
                 "dropped",
