@@ -6,8 +6,9 @@
  * A socket file is stale only on evidence that no process holds it: Linux's
  * `/proc/net/unix` lists every bound UNIX socket with its path, listening or not
  * (a socket that was bound and is about to listen is live, though a connect to it
- * is refused). Only where that table cannot be read does a refused connect count
- * as "stale".
+ * is refused). A socket missing from it (or where there is no such table) is
+ * probed with a connect, for a listener in another network namespace sharing
+ * the file system: only a refused connect then makes the file stale.
  *
  * @module
  */
@@ -126,8 +127,8 @@ function describeKind(stats: Stats): string {
 /**
  * Finds out what is at a UNIX socket path: nothing, a stale socket file, a
  * socket a process holds (listening or only bound), or something that is not a
- * socket. Stale needs evidence: no socket in `/proc/net/unix` bound to the path
- * (where the table exists), or a refused connect (where it does not).
+ * socket. Stale needs evidence: no socket in `/proc/net/unix` bound to the path,
+ * and a refused connect.
  *
  * @param path A file system path.
  * @returns Its state.
@@ -147,13 +148,14 @@ export async function inspectUnixPath(path: string): Promise<UnixPathState> {
   }
   if (!stats.isSocket()) return { state: "not-socket", kind: describeKind(stats) };
   const bound = await boundSockets(path);
-  if (bound !== undefined) {
-    if (bound.length === 0) return { state: "stale" };
+  if (bound !== undefined && bound.length > 0) {
     const pid = await holderPid(bound.map((b) => b.inode));
     const listening = bound.some((b) => b.listening);
     const type = bound.some((b) => b.type === "datagram") && !listening ? "datagram" : "stream";
     return { state: "live", type, listening, ...(pid === undefined ? {} : { pid }) };
   }
+  // Not in this network namespace's table (or no table): a process in another namespace
+  // sharing the file system may still listen on it, which only a connect can tell.
   const answer = await probe(path);
   if (answer === "missing") return { state: "free" };
   if (answer === "stale") return { state: "stale" };
