@@ -1,6 +1,45 @@
+import { lstatSync } from "node:fs";
 import { createConnection, createServer, Server } from "node:net";
+import { join } from "node:path";
 import { describe, expect, onTestFinished, test } from "vitest";
-import { listenStream, setAbstractStreamBinder } from "./server_socket.ts";
+import { bindSocketFile, listenStream, setAbstractStreamBinder } from "./server_socket.ts";
+import { testDir } from "./testing.ts";
+
+describe("socket files are born with their mode, under umask 000", () => {
+  test("listenStream(): the file is 0600 the moment the server listens, before any chmod", async () => {
+    const path = join(await testDir("socklab-born"), "s.sock");
+    const previous = process.umask(0);
+    onTestFinished(() => void process.umask(previous));
+    const server = createServer();
+    let bornWith = -1;
+    // "listening" fires before listenStream() resumes to check (and chmod) the file.
+    server.once("listening", () => {
+      bornWith = lstatSync(path).mode & 0o777;
+    });
+    const listener = await listenStream(server, { path, mode: 0o600 });
+    onTestFinished(() => void listener.stop());
+    expect(bornWith).toBe(0o600);
+    expect(process.umask(0)).toBe(0); // the umask is back to what it was
+  });
+
+  test("bindSocketFile(): the file is 0660 right after the bind call", async () => {
+    const dir = await testDir("socklab-born");
+    const path = join(dir, "d.sock");
+    const previous = process.umask(0);
+    onTestFinished(() => void process.umask(previous));
+    let bornWith = -1;
+    const holder = createServer();
+    const { file } = await bindSocketFile(path, 0o660, () => {
+      holder.listen(path); // any synchronous bind will do
+      bornWith = lstatSync(path).mode & 0o777;
+    });
+    onTestFinished(async () => {
+      await file.remove();
+      holder.close();
+    });
+    expect(bornWith).toBe(0o660);
+  });
+});
 
 describe("listenStream()", () => {
   test("a TCP listener on port 0 is labelled with the port it got", async () => {
