@@ -1,7 +1,7 @@
 /**
  * What every socklab transport shares: the address model (`tcp://`, `udp://`,
- * `unix://`, `unixgram://`), host and port checks, safe UNIX socket path
- * preparation, bytes and text helpers, the stream-connection API used by TCP and
+ * `unix://`, `unixgram://`), host and port checks, one server-socket lifecycle
+ * (socket files born with their mode, stale ones replaced, only our own removed), bytes and text helpers, the stream-connection API used by TCP and
  * UNIX stream sockets, and the error hierarchy with one-line messages.
  *
  * @example
@@ -14,7 +14,9 @@
  */
 export * from "./address.ts";
 export * from "./bytes_repr.ts";
+export * from "./connection_limit.ts";
 export * from "./display_bytes.ts";
+export * from "./drop_report.ts";
 export * from "./encoding.ts";
 export * from "./errors.ts";
 export * from "./escapes.ts";
@@ -28,6 +30,9 @@ export * from "./parse_address.ts";
 export * from "./parse_unix_path.ts";
 export { parsePort, privilegedPortNote, servicePort, unprivilegedPortStart } from "./port.ts";
 export * from "./resolve_host.ts";
+export * from "./server_socket.ts";
+export * from "./socket_file.ts";
+export * from "./stale_socket_file.ts";
 export * from "./stream_connection.ts";
 export * from "./stream_decoder.ts";
 export * from "./stream_server.ts";

@@ -1,5 +1,8 @@
 import { EventEmitter } from "node:events";
-import { type ListenOptions, Server, type Socket } from "node:net";
+import { Server, type Socket } from "node:net";
+import { closeWithGrace, refuseConnection } from "./connection_limit.ts";
+import { formatHostPort } from "./format_address.ts";
+import { listenStream, type StreamListener, type StreamTarget } from "./server_socket.ts";
 import { StreamConnection } from "./stream_connection.ts";
 import { toSocketError } from "./system_error.ts";
 
@@ -64,6 +67,9 @@ interface Listener {
   server: Server;
   label: string;
   local?: string;
+  stop?: () => Promise<boolean>;
+  /** Settles on the Node server's `close` event (after its last connection). */
+  closed?: Promise<void>;
 }
 
 /**
@@ -78,7 +84,7 @@ interface Listener {
  * const server = new StreamServer(async (conn) => {
  *   for await (const chunk of conn) await conn.write(chunk);
  * });
- * await server.listen({ host: "127.0.0.1", port: 0 }, "127.0.0.1:0");
+ * await server.listen({ host: "127.0.0.1", port: 0 });
  * await server.close();
  * ```
  */
@@ -122,47 +128,51 @@ export class StreamServer extends EventEmitter<StreamServerEvents> {
   }
 
   /**
-   * Listens on one more address.
+   * Listens on one more address, through core's one server-socket lifecycle
+   * ({@linkcode listenStream}): a UNIX socket file is born with its mode, a live
+   * or foreign path is refused, and {@linkcode close} removes only our own file.
    *
-   * @param options Node's listen options (`{ host, port }`, `{ path }`, backlog, `ipv6Only`).
-   * @param label The address as users read it, for errors and events (`127.0.0.1:50000`, `/tmp/s`).
+   * @param target `{ host, port }` (a literal; port 0: the system picks) or `{ path, abstract, mode }`.
    * @param local The local address to report for connections (UNIX listeners: the path).
-   * @returns The Node server, listening.
+   * @returns The listener: the Node server, its label (`127.0.0.1:50000`, `/tmp/s`), its socket file.
    * @throws {SocketError} with one line, such as `Cannot bind "127.0.0.1:50000": address already in use`.
    */
-  async listen(options: ListenOptions, label: string, local?: string): Promise<Server> {
+  async listen(target: StreamTarget, local?: string): Promise<StreamListener> {
     const server = new Server({ allowHalfOpen: true, noDelay: this.#options.noDelay ?? true });
-    const listener: Listener = { server, label, ...(local === undefined ? {} : { local }) };
-    server.on("connection", (socket) => this.#accept(socket, listener));
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => {
-        server.off("listening", onListening);
-        const port = options.port;
-        reject(
-          toSocketError(err, {
-            action: "bind",
-            address: label,
-            ...(typeof port === "number" ? { port } : {}),
-          }),
-        );
-      };
-      const onListening = (): void => {
-        server.off("error", onError);
-        resolve();
-      };
-      server.once("error", onError);
-      server.once("listening", onListening);
-      server.listen(options);
-    });
+    const entry: Listener = {
+      server,
+      label:
+        "path" in target
+          ? `${target.abstract ? "@" : ""}${target.path}`
+          : formatHostPort(target.host, target.port),
+      ...(local === undefined ? {} : { local }),
+    };
+    // Before binding: a client may connect the moment the socket listens.
+    server.on("connection", (socket) => this.#accept(socket, entry));
+    const listener = await listenStream(server, target);
+    entry.label = listener.label;
+    entry.stop = listener.stop;
     // Errors after listening (EMFILE on accept) must not crash the process.
     server.on(
       "error",
       (err) =>
         this.listenerCount("error") > 0 &&
-        this.emit("error", toSocketError(err, { action: "accept on", address: label }), undefined),
+        this.emit(
+          "error",
+          toSocketError(err, { action: "accept on", address: entry.label }),
+          undefined,
+        ),
     );
-    this.#listeners.push(listener);
-    return server;
+    this.#listeners.push(entry);
+    entry.closed = new Promise((resolve) =>
+      server.once("close", () => {
+        // A listener closed alone (a port-0 retry) is forgotten; close() waits for the rest.
+        const at = this.#listeners.indexOf(entry);
+        if (at >= 0 && !this.closing) this.#listeners.splice(at, 1);
+        resolve();
+      }),
+    );
+    return listener;
   }
 
   #accept(socket: Socket, listener: Listener): void {
@@ -172,14 +182,8 @@ export class StreamServer extends EventEmitter<StreamServerEvents> {
         this.#connections.size >= this.#options.maxConnections)
     ) {
       this.#stats.refused += 1;
-      socket.on("error", () => {});
       this.emit("refused", socket, listener.label);
-      // Read and drop what the refused client sends, so its FIN is seen and the socket closes.
-      socket.resume();
-      socket.setTimeout(5000, () => socket.destroy());
-      const message = this.closing ? undefined : this.#options.onRefused?.(socket);
-      if (message === undefined) socket.destroy();
-      else socket.end(message);
+      refuseConnection(socket, this.closing ? undefined : this.#options.onRefused?.(socket));
       return;
     }
     this.#stats.accepted += 1;
@@ -227,26 +231,19 @@ export class StreamServer extends EventEmitter<StreamServerEvents> {
   async close(options: { graceMs?: number } = {}): Promise<void> {
     const graceMs = options.graceMs ?? 5000;
     if (!this.closing) this.#closing.abort(new Error("The server is closing"));
-    const stopped = Promise.all(
-      this.#listeners.map(
-        (l) =>
-          new Promise<void>((resolve) =>
-            l.server.listening ? l.server.close(() => resolve()) : resolve(),
-          ),
-      ),
-    );
+    const listeners = [...this.#listeners];
+    const stopped = Promise.all(listeners.map((l) => l.closed));
+    // Stop listening at once (removing our socket files); open connections get their grace.
+    await Promise.all(listeners.map((l) => l.stop?.()));
     const open = [...this.#connections.keys()];
-    if (open.length > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, graceMs);
-      });
-      await Promise.race([Promise.allSettled(open.map((c) => c.closed)), expired]);
-      clearTimeout(timer);
-      // Handlers that outlived the grace period lose their connection; we do not wait for them.
-      for (const connection of this.#connections.keys()) connection.destroy();
-      await Promise.allSettled(open.map((c) => c.closed));
-    }
+    // Handlers that outlive the grace period lose their connection; we do not wait for them.
+    await closeWithGrace(
+      open.map((c) => c.closed),
+      graceMs,
+      () => {
+        for (const connection of this.#connections.keys()) connection.destroy();
+      },
+    );
     await stopped;
   }
 }

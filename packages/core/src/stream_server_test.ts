@@ -18,7 +18,7 @@ async function start(
 ): Promise<{ server: StreamServer; port: number }> {
   const server = new StreamServer(handler, options);
   servers.push(server);
-  const node = await server.listen({ host: "127.0.0.1", port: 0 }, "127.0.0.1:0");
+  const { server: node } = await server.listen({ host: "127.0.0.1", port: 0 });
   return { server, port: (node.address() as { port: number }).port };
 }
 
@@ -45,9 +45,10 @@ describe("StreamServer", () => {
   test("listens on IPv6 and IPv4 at once", async () => {
     const server = new StreamServer(echo);
     servers.push(server);
-    const v4 = await server.listen({ host: "127.0.0.1", port: 0 }, "127.0.0.1:0");
-    const { port } = v4.address() as { port: number };
-    await server.listen({ host: "::1", port, ipv6Only: true }, `[::1]:${port}`);
+    const v4 = await server.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = v4.server.address() as { port: number };
+    expect(v4.label).toBe(`127.0.0.1:${port}`);
+    await server.listen({ host: "::1", port, ipv6Only: true });
     expect((await exchange(port, "four")).toString()).toBe("four");
     expect((await exchange(port, "six", "::1")).toString()).toBe("six");
   });
@@ -157,7 +158,7 @@ describe("StreamServer", () => {
         await conn.write(`${conn.local}\n`);
       });
       servers.push(server);
-      await server.listen({ path }, path, path);
+      await server.listen({ path }, path);
       const socket = connect(path);
       let text = "";
       for await (const chunk of socket) text += chunk;

@@ -3,6 +3,8 @@ import type { UdpSocket } from "@socklab/udp";
 import type { UnixDgramSocket } from "@socklab/unix-dgram";
 import type { DatagramEndpoint, MuxDatagram } from "./multiplexer.ts";
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /**
  * Serves a bound `@socklab/udp` socket from a {@linkcode Multiplexer}.
  *
@@ -41,6 +43,9 @@ export function udpEndpoint(socket: UdpSocket): DatagramEndpoint {
  * Serves a bound `@socklab/unix-dgram` socket from a {@linkcode Multiplexer}.
  * Senders that did not bind a path of their own cannot be answered: their
  * datagrams come with `from` undefined and `reply()` rejects with one line.
+ * Replies never wait: one a receiver has no room for waits in the socket's
+ * bounded queue (`maxQueuedReplies`) or is dropped and counted, and the
+ * multiplexer reports drops once per second (its `dropped` event).
  *
  * @param socket A socket from `bindUnixDgram()`.
  * @returns The endpoint; the multiplexer closes the socket (and removes its file) on shutdown.
@@ -72,13 +77,24 @@ export function unixDgramEndpoint(socket: UnixDgramSocket): DatagramEndpoint {
           from,
           local,
           truncated: datagram.truncated,
-          reply: (data) =>
-            from === undefined
-              ? Promise.reject(new Error("Cannot reply: the sender did not bind a path of its own"))
-              : socket.send(data, from),
+          // Never waits: a reply the receiver has no room for waits in the socket's
+          // bounded queue or is dropped and counted (replyStats), so a sender that
+          // floods and never reads cannot grow our memory.
+          reply: (data) => {
+            if (from === undefined) {
+              return Promise.reject(
+                new Error("Cannot reply: the sender did not bind a path of its own"),
+              );
+            }
+            socket.replyNow(data, from);
+            return RESOLVED;
+          },
         });
       });
     },
+    replyStats: () => socket.replyStats,
+    maxQueuedReplies: socket.maxQueuedReplies,
+    lastReplyError: () => socket.lastReplyError,
     close: () => socket.close(),
   };
 }

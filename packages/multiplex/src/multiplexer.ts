@@ -1,18 +1,21 @@
 import { EventEmitter } from "node:events";
-import { chmod } from "node:fs/promises";
 import { Server, type Socket } from "node:net";
 import {
   bindOnOnePort,
+  busyMessage,
+  closeWithGrace,
+  type DropCounts,
+  dropLine,
   formatAddress,
   formatHostPort,
   type IpFamilyChoice,
+  listenStream,
   planListen,
-  prepareUnixPath,
-  removeSocketFile,
-  type SocketFileIdentity,
-  socketFileIdentity,
+  refuseConnection,
+  reportDrops,
+  type StreamListener,
+  type StreamTarget,
   toSocketError,
-  unixSocketPath,
 } from "@socklab/core";
 import { type ConnectionInfo, MuxConnection, type StreamTransport } from "./mux_connection.ts";
 
@@ -43,6 +46,12 @@ export interface DatagramEndpoint {
   addresses: readonly string[];
   /** Starts delivering datagrams to `onDatagram` until closed. */
   start(onDatagram: (datagram: MuxDatagram) => void, onError: (error: Error) => void): void;
+  /** Replies dropped (bounded queue full) and failed, for endpoints whose replies never wait. */
+  replyStats?(): DropCounts;
+  /** Most replies that may wait at once (the bounded queue). */
+  maxQueuedReplies?: number;
+  /** The latest reply failure, for the summary line. */
+  lastReplyError?(): Error | undefined;
   close(): Promise<void>;
 }
 
@@ -82,6 +91,8 @@ export interface TransportStats {
   total: number;
   /** Connections refused over the limit. */
   refused: number;
+  /** Datagram replies dropped because a receiver did not read (a bounded queue was full). */
+  dropped: number;
   bytesIn: number;
   bytesOut: number;
 }
@@ -92,15 +103,20 @@ export interface MultiplexerEvents {
   close: [connection: MuxConnection, reason: string];
   datagram: [datagram: MuxDatagram];
   refused: [transport: StreamTransport, peer: string];
+  /**
+   * Once per second while replies are dropped or fail: how many, and one line
+   * saying so; then once with zero growth when they stopped.
+   */
+  dropped: [transport: "udp" | "unixgram", growth: DropCounts, line: string];
   idle: [idleMs: number];
   error: [error: Error];
 }
 
-interface StreamListener {
+interface MuxListener {
   transport: StreamTransport;
-  server: Server;
+  listener: StreamListener;
   address: string;
-  file?: SocketFileIdentity;
+  closed: Promise<void>;
 }
 
 const CONNECTION = Symbol("socklab.multiplex.connection");
@@ -134,7 +150,7 @@ const CLOSE_REASONS: Record<string, string> = {
 export class Multiplexer extends EventEmitter<MultiplexerEvents> {
   readonly #handler: MuxHandler;
   readonly #options: MultiplexerOptions;
-  readonly #listeners: StreamListener[] = [];
+  readonly #listeners: MuxListener[] = [];
   readonly #endpoints: DatagramEndpoint[] = [];
   readonly #connections = new Map<number, MuxConnection>();
   readonly #stats: Record<MuxTransport, TransportStats> = {
@@ -155,6 +171,7 @@ export class Multiplexer extends EventEmitter<MultiplexerEvents> {
   #lastActivity = Date.now();
   #idleTimer: NodeJS.Timeout | undefined;
   #closing = false;
+  readonly #stopDropReports: (() => void)[] = [];
 
   /**
    * @param handler What to do with connections and datagrams.
@@ -223,6 +240,9 @@ export class Multiplexer extends EventEmitter<MultiplexerEvents> {
    */
   stats(): Record<MuxTransport, TransportStats> {
     const snapshot = structuredClone(this.#stats);
+    for (const e of this.#endpoints) {
+      if (e.replyStats !== undefined) snapshot[e.transport].dropped += e.replyStats().dropped;
+    }
     for (const c of this.#connections.values()) {
       snapshot[c.transport].bytesIn += c.bytesIn;
       snapshot[c.transport].bytesOut += c.bytesOut;
@@ -244,23 +264,27 @@ export class Multiplexer extends EventEmitter<MultiplexerEvents> {
     backlog?: number;
   }): Promise<string[]> {
     const plans = await planListen(options.host, options.family);
-    const servers = await bindOnOnePort(
+    const bound = await bindOnOnePort(
       plans,
       options.port,
-      (plan, port) =>
-        this.#listen(
+      async (plan, port) => {
+        const listener = await this.#listen(
           { host: plan.address, port, ipv6Only: !plan.dual, backlog: options.backlog ?? 511 },
-          formatHostPort(plan.address, port),
-        ).then((server) => ({ handle: server, port: (server.address() as { port: number }).port })),
-      (server) => new Promise<void>((resolve) => server.close(() => resolve())),
+          "tcp",
+        );
+        return { handle: listener, port: (listener.server.address() as { port: number }).port };
+      },
+      (listener) => listener.stop().then(() => undefined),
     );
-    return servers.map((server) => {
-      const { address, port } = server.address() as { address: string; port: number };
+    return bound.map((listener) => {
+      const { address, port } = listener.server.address() as { address: string; port: number };
       const uri = formatAddress({ transport: "tcp", host: address, port });
-      this.#listeners.push({ transport: "tcp", server, address: uri });
-      server.on("connection", (socket) =>
-        this.#accept(socket, "tcp", formatHostPort(address, port)),
-      );
+      this.#listeners.push({
+        transport: "tcp",
+        listener,
+        address: uri,
+        closed: new Promise((resolve) => listener.server.once("close", resolve)),
+      });
       return uri;
     });
   }
@@ -274,25 +298,18 @@ export class Multiplexer extends EventEmitter<MultiplexerEvents> {
    */
   async listenUnix(options: { path: string; abstract?: boolean; mode?: number }): Promise<string> {
     const abstract = options.abstract ?? false;
-    await prepareUnixPath({ path: options.path, abstract });
-    const server = await this.#listen(
-      { path: unixSocketPath({ path: options.path, abstract }) },
-      options.path,
+    const listener = await this.#listen(
+      { path: options.path, abstract, mode: options.mode ?? 0o600 },
+      "unix",
+      abstract ? `@${options.path}` : options.path,
     );
-    let file: SocketFileIdentity | undefined;
-    if (!abstract) {
-      await chmod(options.path, options.mode ?? 0o600);
-      file = await socketFileIdentity(options.path);
-    }
     const uri = formatAddress({ transport: "unix", path: options.path, abstract });
-    const local = abstract ? `@${options.path}` : options.path;
     this.#listeners.push({
       transport: "unix",
-      server,
+      listener,
       address: uri,
-      ...(file === undefined ? {} : { file }),
+      closed: new Promise((resolve) => listener.server.once("close", resolve)),
     });
-    server.on("connection", (socket) => this.#accept(socket, "unix", local));
     return uri;
   }
 
@@ -304,6 +321,19 @@ export class Multiplexer extends EventEmitter<MultiplexerEvents> {
    */
   addDatagramEndpoint(endpoint: DatagramEndpoint): readonly string[] {
     this.#endpoints.push(endpoint);
+    const replyStats = endpoint.replyStats;
+    if (replyStats !== undefined) {
+      this.#stopDropReports.push(
+        reportDrops(replyStats, (growth, totals) =>
+          this.emit(
+            "dropped",
+            endpoint.transport,
+            growth,
+            `${endpoint.addresses[0] ?? endpoint.transport}: ${dropLine(growth, endpoint.maxQueuedReplies ?? 0, endpoint.lastReplyError?.(), totals)}`,
+          ),
+        ),
+      );
+    }
     endpoint.start(
       (datagram) => {
         this.#lastActivity = Date.now();
@@ -323,18 +353,25 @@ export class Multiplexer extends EventEmitter<MultiplexerEvents> {
     return endpoint.addresses;
   }
 
-  #listen(options: import("node:net").ListenOptions, label: string): Promise<Server> {
+  /**
+   * Binds through core's lifecycle. The connection listener is attached before
+   * binding: a client that connects while the server starts is served, not
+   * left accepted and unanswered.
+   */
+  async #listen(
+    target: StreamTarget,
+    transport: StreamTransport,
+    local?: string,
+  ): Promise<StreamListener> {
     const server = new Server({ allowHalfOpen: true, noDelay: true });
-    return new Promise((resolve, reject) => {
-      server.once("error", (err) => reject(toSocketError(err, { action: "bind", address: label })));
-      server.listen(options, () => {
-        server.removeAllListeners("error");
-        server.on("error", (err) =>
-          this.#error(toSocketError(err, { action: "accept on", address: label })),
-        );
-        resolve(server);
-      });
-    });
+    let label = local ?? "";
+    server.on("connection", (socket) => this.#accept(socket, transport, label));
+    const listener = await listenStream(server, target);
+    label = listener.label;
+    server.on("error", (err) =>
+      this.#error(toSocketError(err, { action: "accept on", address: listener.label })),
+    );
+    return listener;
   }
 
   #accept(socket: Socket, transport: StreamTransport, local: string): void {
@@ -346,17 +383,13 @@ export class Multiplexer extends EventEmitter<MultiplexerEvents> {
     const limit = this.#options.maxConnections;
     if (this.#closing || (limit !== undefined && this.#connections.size >= limit)) {
       this.#stats[transport].refused += 1;
-      socket.on("error", () => {});
       this.emit("refused", transport, peer);
-      // Read and drop what the refused client sends, so its FIN is seen and the socket closes.
-      socket.resume();
-      socket.setTimeout(5000, () => socket.destroy());
-      if (this.#closing || limit === undefined) socket.destroy();
-      else
-        socket.end(
-          this.#options.refusalMessage?.(limit) ??
-            `Server busy: too many connections (limit ${limit}), try again later\n`,
-        );
+      refuseConnection(
+        socket,
+        this.#closing || limit === undefined
+          ? undefined
+          : (this.#options.refusalMessage?.(limit) ?? busyMessage(limit)),
+      );
       return;
     }
     const connection = new MuxConnection(this.#nextId++, transport, socket, peer, local);
@@ -408,40 +441,31 @@ export class Multiplexer extends EventEmitter<MultiplexerEvents> {
     this.#closing = true;
     clearTimeout(this.#idleTimer);
     this.#handler.shutdown?.();
-    const listeners = this.#listeners.map(
-      (l) =>
-        new Promise<void>((resolve) => {
-          l.server.close(() => resolve());
-        }),
-    );
+    // Stop listening at once; our socket files go, a foreign file at the path stays.
+    await Promise.all(this.#listeners.map((l) => l.listener.stop()));
     const open = [...this.#connections.values()];
     for (const c of open) {
       c.closeReason ??= "server shutting down";
       // A handed-off connection is closed by its handler, which the shutdown hook told to finish.
       if (!c.handedOff) c.end();
     }
-    if (open.length > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all(
-          open.map((c) =>
-            c.socket.closed ? undefined : new Promise((r) => c.socket.once("close", r)),
-          ),
-        ),
-        new Promise((r) => {
-          timer = setTimeout(r, options.graceMs ?? 2000);
-        }),
-      ]);
-      clearTimeout(timer);
-      for (const c of this.#connections.values()) c.socket.destroy();
-    }
-    await Promise.all([...listeners, ...this.#endpoints.map((e) => e.close())]);
-    await Promise.all(
-      this.#listeners.map((l) => (l.file === undefined ? undefined : removeSocketFile(l.file))),
+    await closeWithGrace(
+      open.map((c) =>
+        c.socket.closed ? undefined : new Promise((r) => c.socket.once("close", r)),
+      ) as Promise<unknown>[],
+      options.graceMs ?? 2000,
+      () => {
+        for (const c of this.#connections.values()) c.socket.destroy();
+      },
     );
+    for (const stop of this.#stopDropReports) stop();
+    await Promise.all([
+      ...this.#listeners.map((l) => l.closed),
+      ...this.#endpoints.map((e) => e.close()),
+    ]);
   }
 }
 
 function emptyStats(): TransportStats {
-  return { open: 0, total: 0, refused: 0, bytesIn: 0, bytesOut: 0 };
+  return { open: 0, total: 0, refused: 0, dropped: 0, bytesIn: 0, bytesOut: 0 };
 }

@@ -1,17 +1,15 @@
-import { type AddressInfo, Server } from "node:net";
+import type { AddressInfo } from "node:net";
 import {
+  bindOnOnePort,
   type ConnectionHandler,
   formatAddress,
-  formatHostPort,
   invalidArgument,
   parsePort,
+  planListen,
   privilegedPortNote,
-  type ResolvedAddress,
-  resolveHost,
   SocketError,
   StreamServer,
   type StreamServerOptions,
-  toSocketError,
 } from "@socklab/core";
 
 /** Options of {@linkcode listenTcp}. */
@@ -31,9 +29,6 @@ export interface ListenTcpOptions extends StreamServerOptions {
   /** For an IPv6 wildcard (`::`): accept IPv6 only, not IPv4 as well. */
   ipv6Only?: boolean;
 }
-
-/** Attempts to find a port free on every address when the system picks it (port 0). */
-const PORT_ATTEMPTS = 5;
 
 /**
  * A TCP server: a {@linkcode StreamServer} (handler per connection, limits,
@@ -132,7 +127,7 @@ export async function listenTcp(options: ListenTcpOptions): Promise<TcpServer> {
     );
   }
   const host = rawHost.startsWith("[") && rawHost.endsWith("]") ? rawHost.slice(1, -1) : rawHost;
-  const addresses = await resolveHost(host);
+  const plans = await planListen(host);
   const serverOptions: StreamServerOptions = {
     ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
@@ -140,61 +135,31 @@ export async function listenTcp(options: ListenTcpOptions): Promise<TcpServer> {
     ...(options.onRefused === undefined ? {} : { onRefused: options.onRefused }),
     ...(options.noDelay === undefined ? {} : { noDelay: options.noDelay }),
   };
-  for (let attempt = 1; ; attempt++) {
-    const server = new TcpServer(handler, serverOptions);
-    try {
-      await bindAll(server, addresses, port, backlog, options.ipv6Only);
-      return server;
-    } catch (err) {
-      await server.close({ graceMs: 0 });
-      const retry =
-        port === 0 && attempt < PORT_ATTEMPTS && (err as { code?: unknown }).code === "EADDRINUSE";
-      if (!retry) throw explainBindError(err);
-    }
-  }
-}
-
-async function bindAll(
-  server: TcpServer,
-  addresses: readonly ResolvedAddress[],
-  requested: number,
-  backlog: number | undefined,
-  ipv6Only: boolean | undefined,
-): Promise<void> {
-  // Next to an IPv4 socket on the same port, an IPv6 one must not take IPv4 too.
-  const v6only = (family: number): boolean =>
-    family === 6 && (addresses.length > 1 || ipv6Only === true);
-  const first = addresses[0]!;
-  // StreamServer names each listener for events and errors when it binds, so
-  // learn the port the system picks before binding for real.
-  const port = requested === 0 ? await probePort(first.address, v6only(first.family)) : requested;
-  for (const { address, family } of addresses) {
-    await server.listen(
-      {
-        host: address,
-        port,
-        ...(backlog === undefined ? {} : { backlog }),
-        ipv6Only: v6only(family),
-      },
-      formatHostPort(address, port),
-    );
-  }
-}
-
-/** A port the system picks as free on `address` (released again at once). */
-async function probePort(address: string, ipv6Only: boolean): Promise<number> {
-  const probe = new Server();
+  const server = new TcpServer(handler, serverOptions);
   try {
-    await new Promise<void>((resolve, reject) => {
-      probe.once("error", reject);
-      probe.listen({ host: address, port: 0, ipv6Only }, resolve);
-    });
+    // Core's one port-0 strategy: the first socket picks the port, the others take it.
+    await bindOnOnePort(
+      plans,
+      port,
+      async (plan, wanted) => {
+        const listener = await server.listen({
+          host: plan.address,
+          port: wanted,
+          ipv6Only: !plan.dual || options.ipv6Only === true,
+          ...(backlog === undefined ? {} : { backlog }),
+        });
+        return { handle: listener, port: (listener.server.address() as AddressInfo).port };
+      },
+      async (listener) => {
+        await listener.stop();
+        await new Promise<void>((resolve) => listener.server.once("close", () => resolve()));
+      },
+    );
+    return server;
   } catch (err) {
-    throw toSocketError(err, { action: "bind", address: formatHostPort(address, 0), port: 0 });
+    await server.close({ graceMs: 0 });
+    throw explainBindError(err);
   }
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 /** Adds why a port below 1024 is refused to the one-line permission error. */

@@ -48,6 +48,15 @@ const COMPACT_AFTER = 1024;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/** {@linkcode DgramHandle.sendNow}: the kernel took the datagram. */
+export const SENT_NOW = 0;
+/** {@linkcode DgramHandle.sendNow}: it waits for room in the receiver's queue. */
+export const QUEUED = 1;
+/** {@linkcode DgramHandle.sendNow}: too many sends wait already; it was dropped. */
+export const DROPPED = 2;
+
+function ignore(): void {}
+
 interface PendingSend {
   data: Uint8Array;
   resolve: () => void;
@@ -216,6 +225,47 @@ export class DgramHandle {
   }
 
   /**
+   * Sends one datagram without ever waiting for it: at once when the receiver
+   * has room, else queued behind the sends already waiting — but only while
+   * fewer than `maxPending` wait in all; past that it is dropped. A receiver
+   * that never reads thus costs at most `maxPending` datagrams of memory.
+   *
+   * @param data The bytes (size already checked).
+   * @param to A checked destination path.
+   * @param maxPending Most sends that may wait, over all destinations.
+   * @param onFailed Gets the failure of a queued datagram (receiver gone, send timeout).
+   * @returns {@linkcode SENT_NOW}, {@linkcode QUEUED}, {@linkcode DROPPED}, or a
+   *   negative errno when the send failed at once.
+   */
+  sendNow(
+    data: Uint8Array,
+    to: string,
+    maxPending: number,
+    onFailed: (err: Error) => void,
+  ): number {
+    if (this.#closed) return -constants.errno.EBADF;
+    let box = this.#outboxes.get(to);
+    if (box === undefined) {
+      const connected = to === this.#peer;
+      const result = this.#trySend(data, to, connected);
+      if (result === 0) return SENT_NOW;
+      if (!congested(result, connected)) return result;
+      if (this.#pending >= maxPending) return DROPPED;
+      box = this.#openOutbox(to, connected);
+      this.#waitForRoom(box);
+    } else if (this.#pending >= maxPending) {
+      return DROPPED;
+    }
+    this.#pending++;
+    // A received datagram is a view of its whole batch (up to 64 datagrams): a queued
+    // view would keep the batch alive, so the bounded queue holds copies.
+    const own =
+      data.byteLength === data.buffer.byteLength ? data : Uint8Array.prototype.slice.call(data);
+    box.items.push({ data: own, resolve: ignore, reject: onFailed });
+    return QUEUED;
+  }
+
+  /**
    * The next received datagram, waiting for one if none is queued.
    *
    * @param timeoutMs Give up after this long (`undefined`: wait as long as it takes).
@@ -373,6 +423,17 @@ export class DgramHandle {
     return connected
       ? this.#binding.send(this.#fd, data)
       : this.#binding.sendto(this.#fd, data, 0, data.byteLength, to);
+  }
+
+  /**
+   * The error for a failed send's result.
+   *
+   * @param result A negative errno from {@linkcode DgramHandle.sendNow}.
+   * @param to The destination.
+   * @returns A one-line socklab error.
+   */
+  sendError(result: number, to: string): SocketError {
+    return this.#sendError(result, to);
   }
 
   #sendError(result: number, to: string): SocketError {

@@ -3,18 +3,11 @@
  *
  * @module
  */
-import { lstatSync, rmSync, unlinkSync } from "node:fs";
-import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { rmSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  invalidArgument,
-  prepareUnixPath,
-  removeSocketFile,
-  type SocketFileIdentity,
-  socketFileIdentity,
-  toSocketError,
-} from "@socklab/core";
+import { bindSocketFile, invalidArgument, type SocketFile } from "@socklab/core";
 import { toNative } from "./_address.ts";
 import { DgramHandle } from "./_dgram_handle.ts";
 import { checkUnixDgramPath } from "./check_unix_dgram_path.ts";
@@ -23,42 +16,20 @@ import { UnixDgramSocket, type UnixDgramSocketOptions } from "./unix_dgram_socke
 
 const DEFAULT_SEND_TIMEOUT_MS = 5000;
 
-/** What open sockets would leave behind if the process exits without closing them. */
-const leftAtExit = new Set<() => void>();
+/** Private temp dirs of open sockets, removed if the process exits without closing them. */
+const dirsLeftAtExit = new Set<string>();
 let exitHook = false;
 
-/**
- * Removes a socket's file (and private dir) if the process exits while it is
- * open, as after a second Ctrl-C: `exit` handlers must work synchronously.
- */
-function removeAtExit(
-  identity: SocketFileIdentity | undefined,
-  tempDir: string | undefined,
-): () => void {
-  const remove = (): void => {
-    try {
-      if (identity !== undefined) {
-        const stats = lstatSync(identity.path, { bigint: true });
-        const same =
-          stats.isSocket() &&
-          stats.ino === identity.ino &&
-          stats.dev === identity.dev &&
-          stats.ctimeNs === identity.ctimeNs;
-        if (same) unlinkSync(identity.path);
-      }
-    } catch {
-      // Already gone.
-    }
-    if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
-  };
-  leftAtExit.add(remove);
+/** Removes a private temp dir if the process exits while its socket is open (a second Ctrl-C). */
+function removeDirAtExit(dir: string): () => void {
+  dirsLeftAtExit.add(dir);
   if (!exitHook) {
     exitHook = true;
     process.on("exit", () => {
-      for (const left of leftAtExit) left();
+      for (const left of dirsLeftAtExit) rmSync(left, { recursive: true, force: true });
     });
   }
-  return () => leftAtExit.delete(remove);
+  return () => dirsLeftAtExit.delete(dir);
 }
 const AUTO_NAME = "client.sock";
 
@@ -66,6 +37,7 @@ function readOptions(options: OpenSocketOptions): {
   sendTimeoutMs: number;
   maxDatagramSize: number;
   mode: number;
+  maxQueuedReplies: number;
 } {
   const limit = unixDgramSendLimit();
   const sendTimeoutMs = options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
@@ -92,7 +64,15 @@ function readOptions(options: OpenSocketOptions): {
       `Cannot use file mode ${typeof mode === "number" ? `0o${mode.toString(8)}` : String(mode)}: expected 0o000 to 0o777`,
     );
   }
-  return { sendTimeoutMs, maxDatagramSize, mode };
+  const maxQueuedReplies = options.maxQueuedReplies ?? 64;
+  if (!Number.isSafeInteger(maxQueuedReplies) || maxQueuedReplies < 0) {
+    throw invalidArgument(
+      "range",
+      "ERR_SOCKLAB_INVALID_OPTION",
+      `Cannot use maxQueuedReplies ${String(maxQueuedReplies)}: expected a whole number, at least 0`,
+    );
+  }
+  return { sendTimeoutMs, maxDatagramSize, mode, maxQueuedReplies };
 }
 
 /** What to open: {@linkcode openUnixDgram}'s options with `bind` split in two. */
@@ -112,7 +92,7 @@ export interface OpenSocketOptions extends UnixDgramSocketOptions {
  * @returns The socket.
  */
 export async function openSocket(options: OpenSocketOptions): Promise<UnixDgramSocket> {
-  const { sendTimeoutMs, maxDatagramSize, mode } = readOptions(options);
+  const { sendTimeoutMs, maxDatagramSize, mode, maxQueuedReplies } = readOptions(options);
   if (options.connect !== undefined) checkUnixDgramPath(options.connect);
   const auto = options.auto;
   if (options.bindPath !== undefined) checkUnixDgramPath(options.bindPath);
@@ -124,42 +104,40 @@ export async function openSocket(options: OpenSocketOptions): Promise<UnixDgramS
     tempDir = await mkdtemp(join(tmpdir(), "socklab-dgram-"));
     path = join(tempDir, AUTO_NAME);
   }
-  let identity: SocketFileIdentity | undefined;
+  let file: SocketFile | undefined;
   let forget: (() => void) | undefined;
+  // Called with the socket still open (its file's inode cannot have been reused):
+  // the file goes synchronously, before the socket closes.
   const cleanup = async (): Promise<void> => {
+    file?.removeSync();
     forget?.();
-    if (identity !== undefined) await removeSocketFile(identity);
     if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
   };
 
   let handle: DgramHandle | undefined;
   try {
-    const abstract = path?.startsWith("@") === true;
-    if (path !== undefined) {
-      checkUnixDgramPath(path);
-      if (!auto && !abstract)
-        removedStale = (await prepareUnixPath({ path, abstract: false })).removedStale;
-    }
+    if (tempDir !== undefined) forget = removeDirAtExit(tempDir);
     handle = new DgramHandle(sendTimeoutMs);
-    if (path !== undefined && abstract) {
+    const opened = handle;
+    if (path?.startsWith("@")) {
       // An abstract name leaves no file: nothing to prepare, chmod or remove.
-      handle.bind(toNative(path));
+      checkUnixDgramPath(path);
+      opened.bind(toNative(path));
     } else if (path !== undefined) {
-      handle.bind(path);
-      // Remember the file at once, so a failing chmod still removes it.
-      identity = await socketFileIdentity(path);
-      try {
-        await chmod(path, mode);
-      } catch (err) {
-        throw toSocketError(err, { action: "set the mode of", address: path });
-      }
-      identity = await socketFileIdentity(path);
+      checkUnixDgramPath(path);
+      const bindPath = path;
+      // Core's lifecycle: stale file replaced, live or foreign path refused, file born with `mode`.
+      const bound = await bindSocketFile(bindPath, mode, () => opened.bind(bindPath), {
+        prepare: !auto,
+      });
+      file = bound.file;
+      removedStale = bound.removedStale;
     }
     if (options.connect !== undefined) handle.connect(toNative(options.connect));
-    if (identity !== undefined || tempDir !== undefined) forget = removeAtExit(identity, tempDir);
   } catch (err) {
+    const cleaned = cleanup();
     handle?.close();
-    await cleanup();
+    await cleaned;
     throw err;
   }
   return new UnixDgramSocket(handle, {
@@ -167,6 +145,7 @@ export async function openSocket(options: OpenSocketOptions): Promise<UnixDgramS
     peer: options.connect,
     removedStale,
     maxDatagramSize,
+    maxQueuedReplies,
     cleanup,
   });
 }

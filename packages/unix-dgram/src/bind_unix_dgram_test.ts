@@ -68,7 +68,9 @@ describe("bindUnixDgram()", () => {
     const error = await bindUnixDgram({ path }).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(AddressInUseError);
     expect((error as Error).message).toMatch(
-      new RegExp(`^Cannot bind "${path}": address already in use`),
+      new RegExp(
+        `^Cannot bind "${path}": a live socket is there \\(held by pid \\d+, a datagram socket\\)$`,
+      ),
     );
     const client = closeLater(await openUnixDgram());
     await client.send("still yours", path);

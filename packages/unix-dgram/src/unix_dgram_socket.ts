@@ -1,6 +1,6 @@
-import { DatagramTooLargeError, invalidArgument } from "@socklab/core";
+import { DatagramTooLargeError, invalidArgument, noteDropped } from "@socklab/core";
 import { toNative } from "./_address.ts";
-import type { DgramHandle, UnixDatagram } from "./_dgram_handle.ts";
+import { type DgramHandle, DROPPED, QUEUED, SENT_NOW, type UnixDatagram } from "./_dgram_handle.ts";
 import { checkUnixDgramPath } from "./check_unix_dgram_path.ts";
 
 export type { UnixDatagram } from "./_dgram_handle.ts";
@@ -17,7 +17,25 @@ export interface UnixDgramSocketOptions {
    * kernel. Default and most: {@linkcode unixDgramSendLimit}.
    */
   maxDatagramSize?: number;
+  /**
+   * Most replies of {@linkcode UnixDgramSocket.replyNow} that may wait for room
+   * in receivers' queues; past it replies are dropped and counted. Default 64.
+   */
+  maxQueuedReplies?: number;
 }
+
+/** Counters of {@linkcode UnixDgramSocket.replyNow}. */
+export interface ReplyStats {
+  /** Replies the kernel took at once or after waiting. */
+  sent: number;
+  /** Replies dropped because `maxQueuedReplies` already waited (a receiver not reading). */
+  dropped: number;
+  /** Replies that failed: receiver gone, size over the limit, send timeout. */
+  failed: number;
+}
+
+/** What {@linkcode UnixDgramSocket.replyNow} did with a reply. */
+export type ReplyOutcome = "sent" | "queued" | "dropped" | "failed";
 
 /** What {@linkcode bindUnixDgram} and {@linkcode openUnixDgram} hand to the socket. */
 export interface UnixDgramSocketInit {
@@ -25,7 +43,11 @@ export interface UnixDgramSocketInit {
   peer: string | undefined;
   removedStale: boolean;
   maxDatagramSize: number;
-  /** Removes what binding created (the socket file, a private temp dir). */
+  maxQueuedReplies: number;
+  /**
+   * Removes what binding created (the socket file, a private temp dir); called
+   * before the socket closes, and removes the file before its first `await`.
+   */
   cleanup: () => Promise<void>;
 }
 
@@ -62,8 +84,18 @@ export class UnixDgramSocket implements AsyncIterable<UnixDatagram> {
   readonly removedStale: boolean;
   /** The largest datagram `send()` accepts, in bytes. */
   readonly maxDatagramSize: number;
+  /** Most replies of {@linkcode UnixDgramSocket.replyNow} that wait at once; more are dropped. */
+  readonly maxQueuedReplies: number;
   readonly #handle: DgramHandle;
   readonly #cleanup: () => Promise<void>;
+  readonly #replies: ReplyStats = { sent: 0, dropped: 0, failed: 0 };
+  #lastReplyError: Error | undefined;
+  readonly #onQueuedReply = {
+    failed: (err: Error): void => {
+      this.#replies.failed += 1;
+      this.#lastReplyError = err;
+    },
+  };
   #closing: Promise<void> | undefined;
   #checked: string | undefined;
 
@@ -80,6 +112,7 @@ export class UnixDgramSocket implements AsyncIterable<UnixDatagram> {
     this.removedStale = init.removedStale;
     this.maxDatagramSize = init.maxDatagramSize;
     this.#cleanup = init.cleanup;
+    this.maxQueuedReplies = init.maxQueuedReplies;
   }
 
   /** Whether `close()` was called. */
@@ -165,6 +198,79 @@ export class UnixDgramSocket implements AsyncIterable<UnixDatagram> {
   }
 
   /**
+   * Sends a reply without waiting and without a promise: the echo path of a
+   * server facing senders that may never read. A reply goes at once when the
+   * receiver has room; else it waits in a bounded queue (`maxQueuedReplies` over
+   * all receivers); past that it is dropped. Drops and failures are counted in
+   * {@linkcode UnixDgramSocket.replyStats}, never thrown or buffered without limit.
+   *
+   * @param data The reply.
+   * @param to The receiver's path (a datagram's `from`).
+   * @returns What happened to it: `sent`, `queued`, `dropped` or `failed`.
+   * @example
+   * ```ts
+   * import { bindUnixDgram } from "@socklab/unix-dgram";
+   * const server = await bindUnixDgram({ path: "/tmp/echo.sock" });
+   * server.onDatagram(({ data, from }) => from && server.replyNow(data, from));
+   * ```
+   */
+  replyNow(data: Uint8Array, to: string): ReplyOutcome {
+    const replies = this.#replies;
+    if (data.byteLength > this.maxDatagramSize) {
+      replies.failed += 1;
+      this.#lastReplyError = new DatagramTooLargeError(
+        data.byteLength,
+        this.maxDatagramSize,
+        "UNIX",
+      );
+      return "failed";
+    }
+    if (to !== this.#checked) {
+      try {
+        checkUnixDgramPath(to);
+      } catch (err) {
+        replies.failed += 1;
+        this.#lastReplyError = err as Error;
+        return "failed";
+      }
+      this.#checked = to;
+    }
+    const native = toNative(to);
+    const result = this.#handle.sendNow(
+      data,
+      native,
+      this.maxQueuedReplies,
+      this.#onQueuedReply.failed,
+    );
+    if (result === SENT_NOW) {
+      replies.sent += 1;
+      return "sent";
+    }
+    if (result === QUEUED) {
+      replies.sent += 1; // counted back as failed if it never gets through
+      return "queued";
+    }
+    if (result === DROPPED) {
+      replies.dropped += 1;
+      noteDropped(data.byteLength);
+      return "dropped";
+    }
+    replies.failed += 1;
+    this.#lastReplyError = this.#handle.sendError(result, native);
+    return "failed";
+  }
+
+  /** Counters of {@linkcode UnixDgramSocket.replyNow}: sent, dropped, failed. */
+  get replyStats(): Readonly<ReplyStats> {
+    return { ...this.#replies };
+  }
+
+  /** The latest reply failure (for a summary line), if any. */
+  get lastReplyError(): Error | undefined {
+    return this.#lastReplyError;
+  }
+
+  /**
    * Waits for the next datagram (one already queued comes at once).
    *
    * @param options `timeoutMs`: give up with a `TimeoutError`; `signal`: give up when aborted.
@@ -221,8 +327,10 @@ export class UnixDgramSocket implements AsyncIterable<UnixDatagram> {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      // The file is removed (synchronously, while it is surely ours) before the socket closes.
+      const cleaned = this.#cleanup();
       this.#handle.close();
-      await this.#cleanup();
+      await cleaned;
     })();
     return this.#closing;
   }

@@ -439,3 +439,37 @@ describe("UnixDgramSocket.onDatagram()", () => {
     expect((await server.receive({ timeoutMs: 2000 })).data.toString()).toBe("queued again");
   });
 });
+
+describe("UnixDgramSocket.replyNow(): replies that never wait", () => {
+  test("a receiver that never reads gets at most maxQueuedReplies waiting; the rest are dropped and counted", async () => {
+    const dir = await tempDir();
+    const server = closeLater(
+      await bindUnixDgram({ path: join(dir, "server.sock"), maxQueuedReplies: 8 }),
+    );
+    // Bound (so it can be answered) and never reading: its receive queue fills.
+    const sink = closeLater(await openUnixDgram({ bind: join(dir, "sink.sock") }));
+    const outcomes = { sent: 0, queued: 0, dropped: 0, failed: 0 };
+    const reply = Buffer.alloc(1000, 0x61);
+    for (let i = 0; i < 5000; i++) outcomes[server.replyNow(reply, sink.path!)] += 1;
+    expect(outcomes.sent).toBeGreaterThan(0);
+    expect(outcomes.queued).toBe(8);
+    expect(outcomes.dropped).toBe(5000 - outcomes.sent - 8);
+    expect(outcomes.failed).toBe(0);
+    expect(server.pendingSends).toBe(8);
+    expect(server.replyStats).toEqual({
+      sent: outcomes.sent + 8,
+      dropped: outcomes.dropped,
+      failed: 0,
+    });
+  });
+
+  test("a reply to a receiver that is gone fails and is counted, never thrown", async () => {
+    const dir = await tempDir();
+    const server = closeLater(await bindUnixDgram({ path: join(dir, "server.sock") }));
+    expect(server.replyNow(Buffer.from("hi"), join(dir, "gone.sock"))).toBe("failed");
+    expect(server.replyStats).toEqual({ sent: 0, dropped: 0, failed: 1 });
+    expect(server.lastReplyError?.message).toBe(
+      `Cannot send to "${join(dir, "gone.sock")}": no such socket (nothing is bound to this path)`,
+    );
+  });
+});

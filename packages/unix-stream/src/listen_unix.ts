@@ -1,21 +1,14 @@
-import { chmod } from "node:fs/promises";
-import { resolve } from "node:path";
 import {
   type ConnectionHandler,
   checkUnixPath,
   formatAddress,
   invalidArgument,
-  prepareUnixPath,
-  type SocketFileIdentity,
+  type StreamListener,
   StreamServer,
   type StreamServerOptions,
   type StreamServerStats,
-  socketFileIdentity,
-  toSocketError,
-  unixSocketPath,
 } from "@socklab/core";
-import { closeSocketFile, withStrictUmask } from "./_socket_file.ts";
-import { checkFileMode, formatFileMode } from "./file_mode.ts";
+import { checkFileMode } from "./file_mode.ts";
 
 /** Options of {@linkcode listenUnix}. */
 export interface ListenUnixOptions {
@@ -80,14 +73,12 @@ export class UnixStreamServer {
   /** The underlying stream server: events (`connection`, `close`, `refused`), connections. */
   readonly server: StreamServer;
 
-  readonly #identity: SocketFileIdentity | undefined;
+  readonly #listener: StreamListener;
   #closed: Promise<boolean> | undefined;
 
   /** @internal Use {@linkcode listenUnix}. */
   constructor(
-    init: Omit<UnixStreamServer, "stats" | "close" | "closing"> & {
-      identity: SocketFileIdentity | undefined;
-    },
+    init: Omit<UnixStreamServer, "stats" | "close" | "closing"> & { listener: StreamListener },
   ) {
     this.path = init.path;
     this.abstract = init.abstract;
@@ -96,7 +87,7 @@ export class UnixStreamServer {
     this.mode = init.mode;
     this.removedStale = init.removedStale;
     this.server = init.server;
-    this.#identity = init.identity;
+    this.#listener = init.listener;
   }
 
   /** Counters: connections accepted, refused, active, failed. */
@@ -123,13 +114,7 @@ export class UnixStreamServer {
    * ```
    */
   close(options: { graceMs?: number } = {}): Promise<boolean> {
-    if (this.#closed === undefined) {
-      const close = () => this.server.close(options);
-      this.#closed =
-        this.#identity === undefined
-          ? close().then(() => false)
-          : closeSocketFile(this.#identity, close);
-    }
+    this.#closed ??= this.server.close(options).then(() => this.#listener.stop());
     return this.#closed;
   }
 }
@@ -180,7 +165,6 @@ export async function listenUnix(options: ListenUnixOptions): Promise<UnixStream
     );
   }
   checkUnixPath(path, abstract);
-  const { removedStale } = await prepareUnixPath({ path, abstract });
 
   const server = new StreamServer(handler, {
     ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
@@ -193,26 +177,21 @@ export async function listenUnix(options: ListenUnixOptions): Promise<UnixStream
   server.on("error", (err) => onError?.(err));
 
   const label = abstract ? `@${path}` : path;
-  const listenOptions = {
-    path: unixSocketPath({ path, abstract }),
-    ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
-  };
-  // StreamServer#listen calls net.Server#listen, which binds, before its first await.
-  const listening = abstract
-    ? server.listen(listenOptions, label, label)
-    : withStrictUmask(mode, () => server.listen(listenOptions, label, label));
-  await listening;
-
-  let identity: SocketFileIdentity | undefined;
-  if (!abstract) {
-    try {
-      await chmod(path, mode);
-      identity = await socketFileIdentity(resolve(path));
-      if (identity === undefined) throw Object.assign(new Error("gone"), { code: "ENOENT" });
-    } catch (err) {
-      await server.close({ graceMs: 0 });
-      throw toSocketError(err, { action: `set mode ${formatFileMode(mode)} on`, address: path });
-    }
+  let listener: StreamListener;
+  try {
+    // Core's lifecycle: stale file replaced, live or foreign path refused, file born with `mode`.
+    listener = await server.listen(
+      {
+        path,
+        abstract,
+        mode,
+        ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
+      },
+      label,
+    );
+  } catch (err) {
+    await server.close({ graceMs: 0 });
+    throw err;
   }
   return new UnixStreamServer({
     path,
@@ -220,8 +199,8 @@ export async function listenUnix(options: ListenUnixOptions): Promise<UnixStream
     label,
     address: formatAddress({ transport: "unix", path, abstract }),
     mode: abstract ? undefined : mode,
-    removedStale,
+    removedStale: listener.removedStale,
     server,
-    identity,
+    listener,
   });
 }

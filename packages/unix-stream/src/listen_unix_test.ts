@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { chmod, lstat, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
 import {
   AddressInUseError,
@@ -11,7 +11,6 @@ import {
 } from "@socklab/core";
 import { hasCommand, runPython, tutorialListing } from "@socklab/core/testing";
 import { describe, expect, onTestFinished, test } from "vitest";
-import { withStrictUmask } from "./_socket_file.ts";
 import {
   exchange,
   pythonBinder,
@@ -99,21 +98,6 @@ describe("listenUnix()", () => {
     expect(await modeOf(path)).toBe(0o660);
   });
 
-  test("withStrictUmask() binds the file with no more than the mode, even with umask 0, and restores the umask", async () => {
-    const { path } = await tempPath();
-    const previous = process.umask(0);
-    onTestFinished(() => void process.umask(previous));
-    const node = createServer();
-    onTestFinished(() => new Promise<void>((r) => node.close(() => r())));
-    const bornWith = withStrictUmask(0o600, () => {
-      node.listen(path);
-      // listen() has bound synchronously: this is the mode before any chmod.
-      return lstat(path);
-    });
-    expect((await bornWith).mode & 0o777).toBe(0o600);
-    expect(process.umask(previous)).toBe(0);
-  });
-
   test.runIf(isRoot)("mode 0600 keeps other users out, 0666 lets them in", async () => {
     const { dir, path } = await tempPath();
     await chmod(dir, 0o755);
@@ -180,11 +164,11 @@ describe("listenUnix()", () => {
 
   test("refuses a path a live Python server listens on, and the live one keeps answering", async () => {
     const { path } = await tempPath();
-    await pythonServer(path);
+    const python = await pythonServer(path);
     const attempt = listenUnix({ path, handler: echo });
     await expect(attempt).rejects.toBeInstanceOf(AddressInUseError);
     await expect(attempt).rejects.toThrow(
-      `Cannot bind "${path}": address already in use (a running program listens on it)`,
+      `Cannot bind "${path}": a live socket is there (held by pid ${python.child.pid}, listening)`,
     );
     expect((await exchange(path, "hi")).toString()).toBe("still here: hi");
   });

@@ -75,13 +75,18 @@ export function logMultiplexer(
     }
   });
   mux.on("error", (err) => out.note(`socklab: ${err.message}`));
+  // Drops are never silent: one summary line per second while they happen, even with --quiet.
+  mux.on("dropped", (transport, growth, line) => {
+    if (out.json) out.event("dropped", { transport, ...growth, line }, "");
+    else out.note(`socklab: ${line}`);
+  });
 }
 
 function statsLine(stats: ReturnType<Multiplexer["stats"]>): string {
   return (Object.entries(stats) as [MuxTransport, (typeof stats)[MuxTransport]][])
     .map(
       ([t, s]) =>
-        `${t} ${s.open} open/${s.total} total, ${s.bytesIn}↓ ${s.bytesOut}↑${s.refused ? `, ${s.refused} refused` : ""}`,
+        `${t} ${s.open} open/${s.total} total, ${s.bytesIn}↓ ${s.bytesOut}↑${s.refused ? `, ${s.refused} refused` : ""}${s.dropped ? `, ${s.dropped} replies dropped` : ""}`,
     )
     .join(" | ");
 }

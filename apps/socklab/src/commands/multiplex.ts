@@ -1,6 +1,6 @@
 import { parseAddress, type UnixAddress } from "@socklab/core";
 import { chat, echo, Multiplexer, raiseFileLimit } from "@socklab/multiplex";
-import { defineCommand } from "../command.ts";
+import { defineCommand, UsageError } from "../command.ts";
 import { hostOption, integer, portOption, seconds } from "../options.ts";
 import { logMultiplexer } from "./_mux_log.ts";
 
@@ -68,6 +68,11 @@ export default defineCommand({
     },
   },
   async run({ values, out, signal }) {
+    if (values.chat && values.broker) {
+      throw new UsageError(
+        "Cannot use --chat with --broker: pick one (--chat relays named lines, --broker raw bytes)",
+      );
+    }
     const { limit } = raiseFileLimit();
     const wanted = values["max-connections"];
     if (limit !== undefined && limit.soft < wanted + 64) {

@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { makeTempDir, runPython, tutorialListing } from "@socklab/core/testing";
 import { afterEach, describe, expect, test } from "vitest";
-import { type CliProcess, startServer } from "../_test_cli.ts";
+import { type CliProcess, runCli, startServer } from "../_test_cli.ts";
 
 const running: CliProcess[] = [];
 afterEach(async () => {
@@ -61,6 +61,15 @@ describe("socklab multiplex", () => {
     first.write("2");
     expect(String((await once(first, "data"))[0])).toBe("2");
     first.destroy();
+  });
+
+  test("--chat with --broker is a usage error, exit 2", async () => {
+    const result = await runCli(["multiplex", "--chat", "--broker", "--port", "0"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /^socklab multiplex: Cannot use --chat with --broker: pick one \(--chat relays named lines, --broker raw bytes\)\n/,
+    );
+    expect(result.stdout).toBe("");
   });
 
   test("--chat relays lines between clients", async () => {

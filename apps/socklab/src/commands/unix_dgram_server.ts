@@ -1,8 +1,18 @@
-import { displayLine, formatAddress, isUserFacingError, isValidUtf8 } from "@socklab/core";
+import {
+  displayLine,
+  dropLine,
+  formatAddress,
+  isUserFacingError,
+  isValidUtf8,
+  reportDrops,
+} from "@socklab/core";
 import { bindUnixDgram, UNIX_DGRAM_RECEIVE_BUFFER, type UnixDatagram } from "@socklab/unix-dgram";
 import { defineCommand, UsageError } from "../command.ts";
 import { pathOption } from "../options.ts";
 import type { Output } from "../output.ts";
+
+/** Echo replies that may wait for receivers that do not read; past it they are dropped and counted. */
+const MAX_QUEUED_REPLIES = 64;
 
 /** The tutorial's path (listing 3.10). */
 const TUTORIAL_PATH = "/tmp/unixsocket_udp";
@@ -120,7 +130,12 @@ export default defineCommand({
   async run({ values, out, signal }) {
     const { path, abstract } = values.path;
     if (path === "") throw new UsageError("Cannot use --path: give a socket path");
-    const socket = await bindUnixDgram({ path, abstract, mode: values.mode });
+    const socket = await bindUnixDgram({
+      path,
+      abstract,
+      mode: values.mode,
+      maxQueuedReplies: MAX_QUEUED_REPLIES,
+    });
     const stop = (): void => void socket.close();
     signal.addEventListener("abort", stop, { once: true });
     if (signal.aborted) stop();
@@ -141,8 +156,27 @@ export default defineCommand({
         );
       }
     };
-    /** Prints and echoes one datagram; returns the echo's promise, if one was sent. */
-    const handle = (datagram: UnixDatagram): Promise<void> | undefined => {
+    // A reply that cannot be sent now waits in a bounded queue or is dropped: one summary line per second.
+    const stopDropReports = values.echo
+      ? reportDrops(
+          () => socket.replyStats,
+          (growth, totals) => {
+            const line = dropLine(growth, MAX_QUEUED_REPLIES, socket.lastReplyError, totals);
+            if (out.json) {
+              out.event(
+                "dropped",
+                { ...growth, totalDropped: totals.dropped, totalFailed: totals.failed, line },
+                "",
+              );
+            } else out.note(`socklab unix-dgram-server: ${line}`);
+          },
+        )
+      : undefined;
+    /**
+     * Prints and echoes one datagram. Serving, the echo never waits (`replyNow`);
+     * with `--once` it is awaited, so the one reply is out before the server stops.
+     */
+    const handle = (datagram: UnixDatagram, once = false): Promise<void> | undefined => {
       datagrams += 1;
       bytes += datagram.data.length;
       if (show) {
@@ -164,24 +198,27 @@ export default defineCommand({
         );
         return undefined;
       }
-      return socket.send(datagram.data, datagram.from).catch(onEchoFailure);
+      if (once) return socket.send(datagram.data, datagram.from).catch(onEchoFailure);
+      socket.replyNow(datagram.data, datagram.from);
+      return undefined;
     };
     try {
       if (values.once) {
         // The tutorial's server: one datagram, then stop.
         for await (const datagram of socket) {
-          await handle(datagram);
+          await handle(datagram, true);
           break;
         }
       } else {
         // Serving until stopped: each datagram handled as it arrives, no promise per datagram read.
-        socket.onDatagram(handle);
+        socket.onDatagram((datagram) => void handle(datagram));
         if (!signal.aborted) {
           await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
         }
       }
     } finally {
       signal.removeEventListener("abort", stop);
+      stopDropReports?.();
       await socket.close();
     }
     out.event(

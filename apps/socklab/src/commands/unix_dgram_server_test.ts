@@ -152,7 +152,9 @@ describe("socklab unix-dgram-server", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(
-      new RegExp(`^socklab unix-dgram-server: Cannot bind "${path}": address already in use.*\\n$`),
+      new RegExp(
+        `^socklab unix-dgram-server: Cannot bind "${path}": a live socket is there \\(held by pid \\d+, a datagram socket\\)\\n$`,
+      ),
     );
     expect((await runCli(["unix-dgram-client", "--path", path])).code).toBe(0);
     await python.waitForLine(/^b'Hallo Welt!'$/);

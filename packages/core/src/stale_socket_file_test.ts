@@ -6,13 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { AddressInUseError, NotASocketError } from "./errors.ts";
-import {
-  inspectUnixPath,
-  prepareUnixPath,
-  removeSocketFile,
-  socketFileIdentity,
-  unixSocketPath,
-} from "./unix_path.ts";
+import { listenStream } from "./server_socket.ts";
+import { withStrictUmask } from "./socket_file.ts";
+import { inspectUnixPath, prepareUnixPath } from "./stale_socket_file.ts";
+import { unixSocketPath } from "./unix_path.ts";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -25,13 +22,17 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-/** A Python process that binds a UNIX socket, says "ready", and waits to be killed. */
-async function pythonBinder(path: string, type: "STREAM" | "DGRAM"): Promise<ChildProcess> {
+/** A Python process that binds a UNIX socket (and listens, unless told), says "ready", and waits to be killed. */
+async function pythonBinder(
+  path: string,
+  type: "STREAM" | "DGRAM",
+  listen = type === "STREAM",
+): Promise<ChildProcess> {
   const code = [
     "import socket, sys",
     `s = socket.socket(socket.AF_UNIX, socket.SOCK_${type})`,
     "s.bind(sys.argv[1])",
-    type === "STREAM" ? "s.listen(1)" : "",
+    listen ? "s.listen(1)" : "",
     "print('ready', flush=True)",
     "sys.stdin.read()",
   ].join("\n");
@@ -80,22 +81,32 @@ describe("inspectUnixPath() and prepareUnixPath()", () => {
     await listen(path); // and the path binds again
   });
 
-  test("a live stream server is refused and keeps answering", async () => {
+  test("a live stream server is refused, named by its pid, and keeps answering", async () => {
     const path = join(await tempDir(), "s");
     await listen(path);
-    expect(await inspectUnixPath(path)).toEqual({ state: "live", type: "stream" });
+    expect(await inspectUnixPath(path)).toEqual({
+      state: "live",
+      type: "stream",
+      listening: true,
+      pid: process.pid,
+    });
     const attempt = prepareUnixPath({ path, abstract: false });
     await expect(attempt).rejects.toBeInstanceOf(AddressInUseError);
     await expect(attempt).rejects.toThrow(
-      `Cannot bind "${path}": address already in use (a running program listens on it)`,
+      `Cannot bind "${path}": a live socket is there (held by pid ${process.pid}, listening)`,
     );
     expect(await ask(path)).toBe("still here\n");
   });
 
   test("a live datagram socket (Python) is refused and not removed", async () => {
     const path = join(await tempDir(), "d");
-    await pythonBinder(path, "DGRAM");
-    expect(await inspectUnixPath(path)).toEqual({ state: "live", type: "datagram" });
+    const child = await pythonBinder(path, "DGRAM");
+    expect(await inspectUnixPath(path)).toEqual({
+      state: "live",
+      type: "datagram",
+      listening: false,
+      pid: child.pid,
+    });
     await expect(prepareUnixPath({ path, abstract: false })).rejects.toBeInstanceOf(
       AddressInUseError,
     );
@@ -109,6 +120,18 @@ describe("inspectUnixPath() and prepareUnixPath()", () => {
       AddressInUseError,
     );
     expect(child.exitCode).toBeNull();
+  });
+
+  test("a socket bound and not listening yet (Python) is live, not stale: refused and kept", async () => {
+    const path = join(await tempDir(), "s");
+    const child = await pythonBinder(path, "STREAM", false);
+    // A connect is refused (ECONNREFUSED), as for a stale file; /proc/net/unix knows better.
+    const attempt = prepareUnixPath({ path, abstract: false });
+    await expect(attempt).rejects.toBeInstanceOf(AddressInUseError);
+    await expect(attempt).rejects.toThrow(
+      `Cannot bind "${path}": a live socket is there (held by pid ${child.pid}, bound and not listening yet: not stale while a process holds it)`,
+    );
+    expect((await stat(path)).isSocket()).toBe(true);
   });
 
   test("a regular file is refused and its content stays", async () => {
@@ -154,28 +177,46 @@ describe("inspectUnixPath() and prepareUnixPath()", () => {
   });
 });
 
-describe("removeSocketFile()", () => {
-  test("removes the socket we created", async () => {
+describe("listenStream() socket files", () => {
+  test("stop() removes the socket file we created", async () => {
     const path = join(await tempDir(), "s");
-    const child = await pythonBinder(path, "STREAM");
-    const id = await socketFileIdentity(path);
-    expect(id).toBeDefined();
-    child.kill("SIGKILL");
-    await once(child, "exit");
-    expect(await removeSocketFile(id!)).toBe(true);
+    const listener = await listenStream(createServer(), { path });
+    expect(await listener.stop()).toBe(true);
     await expect(stat(path)).rejects.toMatchObject({ code: "ENOENT" });
   });
 
-  test("leaves a socket another server has since put at the path", async () => {
-    const dir = await tempDir();
-    const path = join(dir, "s");
-    const first = await pythonBinder(path, "STREAM");
-    const id = await socketFileIdentity(path);
-    first.kill("SIGKILL");
-    await once(first, "exit");
-    await prepareUnixPath({ path, abstract: false });
+  test("stop() leaves a regular file put at the path meanwhile", async () => {
+    const path = join(await tempDir(), "s");
+    const listener = await listenStream(createServer(), { path });
+    await rm(path);
+    await writeFile(path, "precious");
+    expect(await listener.stop()).toBe(false);
+    expect(await readFile(path, "utf8")).toBe("precious");
+  });
+
+  test("stop() leaves another server's live socket put at the path meanwhile", async () => {
+    const path = join(await tempDir(), "s");
+    const listener = await listenStream(createServer(), { path });
+    await rm(path);
     await listen(path);
-    expect(await removeSocketFile(id!)).toBe(false);
+    expect(await listener.stop()).toBe(false);
     expect(await ask(path)).toBe("still here\n");
+  });
+
+  test("the file is born with its mode, even under umask 0", async () => {
+    const path = join(await tempDir(), "s");
+    const previous = process.umask(0);
+    try {
+      const node = createServer();
+      cleanups.push(() => new Promise((r) => node.close(r)));
+      const bornWith = withStrictUmask(0o600, () => {
+        node.listen(path);
+        // listen() has bound synchronously: this is the mode before any chmod.
+        return stat(path);
+      });
+      expect((await bornWith).mode & 0o777).toBe(0o600);
+    } finally {
+      expect(process.umask(previous)).toBe(0);
+    }
   });
 });
