@@ -5,7 +5,7 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { IncompleteReadError, SocketError, UNIX_PATH_MAX } from "@socklab/core";
-import { hasCommand, startTutorialServer } from "@socklab/core/testing";
+import { requireTools, startTutorialServer } from "@socklab/core/testing";
 import fc from "fast-check";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { pythonBinder, staleSocketFile, tempPath } from "./_test_support.ts";
@@ -87,7 +87,8 @@ describe("connectUnix()", () => {
     await conn.close();
   });
 
-  test.runIf(hasCommand("socat"))("talks to socat UNIX-LISTEN both ways", async () => {
+  test("talks to socat UNIX-LISTEN both ways", async ({ skip }) => {
+    requireTools(skip, "socat");
     const { path } = await tempPath();
     const socat = spawn("socat", ["-d", "-d", `UNIX-LISTEN:${path}`, "-"]);
     onTestFinished(() => void socat.kill("SIGKILL"));
