@@ -9,6 +9,7 @@ import {
 import { helloWeb } from "@socklab/tcp-server";
 import { createUdpSocket } from "@socklab/udp";
 import { bindUnixDgram } from "@socklab/unix-dgram";
+import { abstractStreamNote } from "../_node_support.ts";
 import { defineCommand } from "../command.ts";
 import { hostOption, integer, portOption, seconds } from "../options.ts";
 import type { Output } from "../output.ts";
@@ -137,6 +138,8 @@ export default defineCommand({
       );
       if (stream) {
         addresses.push(await mux.listenUnix({ path: stream.path, abstract: stream.abstract }));
+        const note = stream.abstract ? abstractStreamNote("lab", stream.path) : undefined;
+        if (note !== undefined) out.note(note);
       }
       if (dgram) {
         const socket = await bindUnixDgram({ path: dgram.path, abstract: dgram.abstract });

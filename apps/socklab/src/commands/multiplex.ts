@@ -1,5 +1,6 @@
 import { parseAddress, type UnixAddress } from "@socklab/core";
 import { chat, echo, Multiplexer, raiseFileLimit } from "@socklab/multiplex";
+import { abstractStreamNote } from "../_node_support.ts";
 import { defineCommand } from "../command.ts";
 import { hostOption, integer, portOption, seconds } from "../options.ts";
 import { logMultiplexer } from "./_mux_log.ts";
@@ -92,6 +93,8 @@ export default defineCommand({
       if (values.path !== undefined) {
         const unix = parseAddress(values.path, { transport: "unix" }) as UnixAddress;
         addresses.push(await mux.listenUnix({ path: unix.path, abstract: unix.abstract }));
+        const note = unix.abstract ? abstractStreamNote("multiplex", unix.path) : undefined;
+        if (note !== undefined) out.note(note);
       }
       out.listening(addresses);
     } catch (err) {

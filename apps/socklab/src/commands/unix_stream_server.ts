@@ -6,6 +6,7 @@ import {
   type StreamConnection,
 } from "@socklab/core";
 import { listenUnix, parseFileMode, type UnixPath } from "@socklab/unix-stream";
+import { abstractStreamNote } from "../_node_support.ts";
 import { defineCommand } from "../command.ts";
 import { integer, pathOption, seconds } from "../options.ts";
 import type { Output } from "../output.ts";
@@ -186,6 +187,10 @@ export default defineCommand({
       );
     });
     out.listening([server.address]);
+    const note = target.abstract
+      ? abstractStreamNote("unix-stream-server", target.path)
+      : undefined;
+    if (note !== undefined) out.note(note);
 
     const onAbort = (): void => done();
     if (signal.aborted) done(); // a signal that came while binding
