@@ -2,7 +2,8 @@
 # Runs the whole suite on another Node version: `npm ci`, `npm test` and the
 # consumer test under the official Node build that the npm registry's
 # node-linux-<arch> package carries (binary and headers; node-gyp is pointed at
-# them). The build is cached in ~/.cache/socklab/node/<version>.
+# them). The build is cached in .cache/node/<version> (git-ignored; not under
+# $HOME, which other users cannot enter: a test runs node as another user).
 #
 #   npm run test:node -- 26                  # newest 26.x
 #   scripts/test_node.sh 24.22.3 sha512-...  # exact version, tarball integrity checked
@@ -26,7 +27,7 @@ else
   version="$(npm view "$package@$spec" version --json |
     node -e 'const v = [].concat(JSON.parse(require("fs").readFileSync(0, "utf8"))); console.log(v.at(-1))')"
 fi
-dir="${XDG_CACHE_HOME:-$HOME/.cache}/socklab/node/$version"
+dir="${SOCKLAB_NODE_CACHE:-$PWD/.cache/node}/$version"
 
 if [ ! -x "$dir/bin/node" ]; then
   tmp="$(mktemp -d)"
