@@ -185,9 +185,10 @@ async function main() {
     for (const f of files) sizes.push([f, (await stat(join(tarballs, f))).size]);
 
     await mkdir(project);
-    // what a user approves for npm to run install scripts (the native addon)
+    // What a user approves for npm to run install scripts (the native addon). npm
+    // matches a registry package by name, a tarball by its exact file: spec.
     const allowScripts = Object.fromEntries(
-      packages.filter((p) => p.installs).map((p) => [p.name, true]),
+      packages.filter((p) => p.installs).map((p) => [`file:../tarballs/${tarballName(p)}`, true]),
     );
     await writeFile(
       join(project, "package.json"),
@@ -241,7 +242,8 @@ async function publicWorkspaces() {
       const { install, preinstall, postinstall } = pkg.scripts ?? {};
       const installs = Boolean(pkg.gypfile || install || preinstall || postinstall);
       const deps = Object.keys(pkg.dependencies ?? {});
-      found.push({ name: pkg.name, short: name, dir, bin: pkg.bin !== undefined, installs, deps });
+      const { version } = pkg;
+      found.push({ name: pkg.name, version, short: name, dir, bin: !!pkg.bin, installs, deps });
     }
   }
   // --without: drop the package and, until nothing changes, whatever depends on a dropped one
@@ -255,6 +257,11 @@ async function publicWorkspaces() {
   }
   if (without.size > 0) log(`without ${[...without].join(", ")}`);
   return found.filter((p) => !without.has(p.name));
+}
+
+/** The file name `npm pack` gives a package's tarball. */
+function tarballName(p) {
+  return `${p.name.replace(/^@/, "").replace("/", "-")}-${p.version}.tgz`;
 }
 
 /** The first ```js block of a package's README: the example a user copies. */
