@@ -186,9 +186,11 @@ async function main() {
 
     await mkdir(project);
     // What a user approves for npm to run install scripts (the native addon). npm
-    // matches a registry package by name, a tarball by its exact file: spec.
+    // matches a registry package by name, a tarball by its path.
     const allowScripts = Object.fromEntries(
-      packages.filter((p) => p.installs).map((p) => [`file:../tarballs/${tarballName(p)}`, true]),
+      packages
+        .filter((p) => p.installs)
+        .map((p) => [`file:${join(tarballs, tarballName(p))}`, true]),
     );
     await writeFile(
       join(project, "package.json"),
