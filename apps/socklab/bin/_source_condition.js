@@ -1,5 +1,6 @@
 // Module resolve hook: resolve workspace packages to their TypeScript source.
-export async function resolve(specifier, context, next) {
+// Plain (not async) so it serves both module.registerHooks and module.register.
+export function resolve(specifier, context, next) {
   const conditions = context.conditions.includes("@socklab/source")
     ? context.conditions
     : ["@socklab/source", ...context.conditions];

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The socklab command. In the workspace the TypeScript source runs through tsx,
-// with the "@socklab/source" export condition so no package needs a build; a
-// published copy has no src/ and runs its built dist/ as plain JavaScript.
+// The socklab command. In the workspace it runs the TypeScript source, with the
+// "@socklab/source" export condition so no package needs a build (_register.js);
+// a published copy has no src/ and runs its built dist/ as plain JavaScript.
 import { existsSync } from "node:fs";
 
 const source = new URL("../src/main.ts", import.meta.url);

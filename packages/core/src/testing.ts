@@ -310,3 +310,4 @@ export function closeAfterTest<T extends { close(): unknown }>(closable: T): T {
   });
   return closable;
 }
+export { type InteropTool, requireTools } from "./_require_tool.ts";

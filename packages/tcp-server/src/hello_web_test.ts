@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { connect, type Socket } from "node:net";
 import { promisify } from "node:util";
 import { StreamConnection } from "@socklab/core";
-import { hasCommand, runPython, tutorialListing } from "@socklab/core/testing";
+import { requireTools, runPython, tutorialListing } from "@socklab/core/testing";
 import fc from "fast-check";
 import { afterEach, describe, expect, onTestFinished, test } from "vitest";
 import { HELLO_HTML, type HelloWebOptions, type HelloWebRequest, helloWeb } from "./hello_web.ts";
@@ -140,7 +140,8 @@ describe("helloWeb()", () => {
     expect([r.status, r.headers.connection, r.body]).toEqual([200, "close", HELLO_HTML]);
   });
 
-  test.skipIf(!hasCommand("curl"))("curl over HTTP/1.0 gets the page", async () => {
+  test("curl over HTTP/1.0 gets the page", async ({ skip }) => {
+    requireTools(skip, "curl");
     const { port } = await serve();
     const { stdout } = await run("curl", ["-s", "-0", "-i", `http://127.0.0.1:${port}/`]);
     expect(stdout).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
@@ -148,19 +149,18 @@ describe("helloWeb()", () => {
     expect(stdout.endsWith(`\r\n\r\n${HELLO_HTML}`)).toBe(true);
   });
 
-  test.skipIf(!hasCommand("curl"))(
-    "curl with HTTP/1.1 keep-alive fetches twice over one connection",
-    async () => {
-      const { server, port } = await serve();
-      const url = `http://127.0.0.1:${port}/`;
-      const { stdout, stderr } = await run("curl", ["-s", "-v", url, url]);
-      expect(stdout).toBe(HELLO_HTML + HELLO_HTML);
-      expect(stderr).toMatch(/Re-using existing connection/i);
-      expect(server.stats.accepted).toBe(1);
-    },
-  );
+  test("curl with HTTP/1.1 keep-alive fetches twice over one connection", async ({ skip }) => {
+    requireTools(skip, "curl");
+    const { server, port } = await serve();
+    const url = `http://127.0.0.1:${port}/`;
+    const { stdout, stderr } = await run("curl", ["-s", "-v", url, url]);
+    expect(stdout).toBe(HELLO_HTML + HELLO_HTML);
+    expect(stderr).toMatch(/Re-using existing connection/i);
+    expect(server.stats.accepted).toBe(1);
+  });
 
-  test.skipIf(!hasCommand("curl"))("curl -I (HEAD) gets the headers and no body", async () => {
+  test("curl -I (HEAD) gets the headers and no body", async ({ skip }) => {
+    requireTools(skip, "curl");
     const { port } = await serve();
     const { stdout } = await run("curl", ["-s", "-I", `http://127.0.0.1:${port}/`]);
     expect(stdout).toMatch(/^HTTP\/1\.1 200 OK\r\n/);

@@ -10,7 +10,7 @@ import {
   SocketError,
   type StreamConnection,
 } from "@socklab/core";
-import { hasCommand } from "@socklab/core/testing";
+import { hasCommand, requireTools } from "@socklab/core/testing";
 import { afterEach, describe, expect, test } from "vitest";
 import { HELLO_HTML, helloWeb } from "./hello_web.ts";
 import {
@@ -57,7 +57,8 @@ describe("listenTcp()", () => {
     expect(await exchange(port, "127.0.0.1", "four")).toBe("four");
   });
 
-  test.skipIf(!ipv6 || !hasCommand("curl"))("serves the page over IPv6 [::1]", async () => {
+  test.skipIf(!ipv6)("serves the page over IPv6 [::1]", async ({ skip }) => {
+    requireTools(skip, "curl");
     const web = helloWeb();
     const server = await start({ host: "::1", handler: web });
     expect(server.addresses).toEqual([`tcp://[::1]:${server.port}`]);

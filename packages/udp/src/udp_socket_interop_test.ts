@@ -1,7 +1,13 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
-import { runPython, startTutorialServer, tutorialListing } from "@socklab/core/testing";
+import { hasIpv6Loopback } from "@socklab/core";
+import {
+  requireTools,
+  runPython,
+  startTutorialServer,
+  tutorialListing,
+} from "@socklab/core/testing";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { openSocket } from "./_test_udp.ts";
 
@@ -48,7 +54,8 @@ describe("@socklab/udp with the tutorial's Python programs", () => {
 });
 
 describe("@socklab/udp with socat and nc", () => {
-  test("a datagram from socat arrives byte for byte", async () => {
+  test("a datagram from socat arrives byte for byte", async ({ skip }) => {
+    requireTools(skip, "socat");
     const server = await openSocket({ host: "127.0.0.1" });
     const socat = spawnTool("socat", ["-u", "-", `UDP4-SENDTO:127.0.0.1:${server.port}`]);
     socat.stdin.end("hello from socat\n");
@@ -57,7 +64,9 @@ describe("@socklab/udp with socat and nc", () => {
     expect(datagram.from.host).toBe("127.0.0.1");
   });
 
-  test("nc -u -l on ::1 gets what a client sends over IPv6", async () => {
+  test("nc -u -l on ::1 gets what a client sends over IPv6", async ({ skip }) => {
+    requireTools(skip, "nc");
+    skip(!hasIpv6Loopback(), "needs the IPv6 loopback ::1");
     const nc = spawnTool("nc", ["-n", "-v", "-u", "-l", "::1", "0"]);
     const [bound] = (await once(createInterface({ input: nc.stderr }), "line")) as [string];
     const port = Number(/^Bound on ::1 (\d+)$/.exec(bound)?.[1]);

@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { IncompleteReadError, SocketError, UNIX_PATH_MAX } from "@socklab/core";
 import {
-  hasCommand,
   type PythonProcess,
+  requireTools,
   runPython,
   startTutorialServer,
 } from "@socklab/core/testing";
@@ -124,7 +124,8 @@ describe("connectUnix()", () => {
     await conn.close();
   });
 
-  test.runIf(hasCommand("socat"))("talks to socat ABSTRACT-LISTEN", async () => {
+  test("talks to socat ABSTRACT-LISTEN", async ({ skip }) => {
+    requireTools(skip, "socat");
     const name = `socklab-connect-socat-${process.pid}-${Date.now()}`;
     const socat = spawn("socat", ["-d", "-d", `ABSTRACT-LISTEN:${name}`, "-"]);
     onTestFinished(() => void socat.kill("SIGKILL"));
@@ -160,7 +161,8 @@ describe("connectUnix()", () => {
     await conn.close();
   });
 
-  test.runIf(hasCommand("socat"))("talks to socat UNIX-LISTEN both ways", async () => {
+  test("talks to socat UNIX-LISTEN both ways", async ({ skip }) => {
+    requireTools(skip, "socat");
     const { path } = await tempPath();
     const socat = spawn("socat", ["-d", "-d", `UNIX-LISTEN:${path}`, "-"]);
     onTestFinished(() => void socat.kill("SIGKILL"));

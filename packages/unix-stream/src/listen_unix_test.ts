@@ -9,7 +9,7 @@ import {
   type StreamConnection,
   UNIX_PATH_MAX,
 } from "@socklab/core";
-import { hasCommand, runPython, tutorialListing } from "@socklab/core/testing";
+import { requireTools, runPython, tutorialListing } from "@socklab/core/testing";
 import { describe, expect, onTestFinished, test } from "vitest";
 import {
   exchange,
@@ -319,7 +319,8 @@ describe("listenUnix() with the tutorial's programs and tools", () => {
     expect((await got).toString()).toBe("Hallo Welt!");
   });
 
-  test.runIf(hasCommand("socat"))("echoes to socat (UNIX-CONNECT)", async () => {
+  test("echoes to socat (UNIX-CONNECT)", async ({ skip }) => {
+    requireTools(skip, "socat");
     const { path } = await tempPath();
     await start({ path });
     const socat = spawn("socat", ["-", `UNIX-CONNECT:${path}`]);
@@ -333,7 +334,8 @@ describe("listenUnix() with the tutorial's programs and tools", () => {
     expect(out).toBe("over socat\n");
   });
 
-  test.runIf(hasCommand("nc"))("echoes to nc -U", async () => {
+  test("echoes to nc -U", async ({ skip }) => {
+    requireTools(skip, "nc");
     const { path } = await tempPath();
     await start({ path });
     const nc = spawn("nc", ["-U", "-N", path]);

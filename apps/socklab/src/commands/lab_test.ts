@@ -4,7 +4,13 @@ import { stat } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { hasCommand, makeTempDir, runPython, tutorialListing } from "@socklab/core/testing";
+import {
+  hasCommand,
+  makeTempDir,
+  requireTools,
+  runPython,
+  tutorialListing,
+} from "@socklab/core/testing";
 import { afterEach, describe, expect, test } from "vitest";
 import { runCli, startServer } from "../_test_cli.ts";
 
@@ -38,7 +44,10 @@ async function startLab(extra: string[] = []) {
 }
 
 describe("socklab lab", () => {
-  test("serves the tutorial's four Python clients and curl, then removes its socket files on SIGINT", async () => {
+  test("serves the tutorial's four Python clients and curl, then removes its socket files on SIGINT", async ({
+    skip,
+  }) => {
+    requireTools(skip, "curl");
     const { lab, port, stream, dgram } = await startLab();
     // 3.3: the web client gets the page.
     const web = runPython(tutorialListing("3.3 client", { host: "127.0.0.1", port }));

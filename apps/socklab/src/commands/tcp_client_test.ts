@@ -5,7 +5,7 @@ import { open, writeFile } from "node:fs/promises";
 import * as net from "node:net";
 import { createInterface } from "node:readline";
 import { hasIpv6Loopback } from "@socklab/core";
-import { hasCommand, makeTempDir, startTutorialServer } from "@socklab/core/testing";
+import { makeTempDir, requireTools, startTutorialServer } from "@socklab/core/testing";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { type CliResult, runCli, SOCKLAB_BIN, startCli } from "../_test_cli.ts";
 
@@ -202,78 +202,76 @@ describe("socklab tcp-client --stdin, like nc", () => {
     expect(r.code).toBe(0);
   });
 
-  test.runIf(hasCommand("socat"))(
-    "round-trips 2 MiB of binary through socat's echo unchanged",
-    async () => {
-      const socat = spawn("socat", ["-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1", "EXEC:cat"]);
-      onTestFinished(() => {
-        socat.kill();
-      });
-      const lines = createInterface({ input: socat.stderr });
-      let port = 0;
-      for await (const line of lines) {
-        const m = /listening on AF=2 127\.0\.0\.1:(\d+)/.exec(line);
-        if (m !== null) {
-          port = Number(m[1]);
-          break;
-        }
+  test("round-trips 2 MiB of binary through socat's echo unchanged", async ({ skip }) => {
+    requireTools(skip, "socat");
+    const socat = spawn("socat", ["-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1", "EXEC:cat"]);
+    onTestFinished(() => {
+      socat.kill();
+    });
+    const lines = createInterface({ input: socat.stderr });
+    let port = 0;
+    for await (const line of lines) {
+      const m = /listening on AF=2 127\.0\.0\.1:(\d+)/.exec(line);
+      if (m !== null) {
+        port = Number(m[1]);
+        break;
       }
-      const input = randomBytes(2 * 1024 * 1024);
-      const r = await runBinary(
-        ["tcp-client", "--host", "127.0.0.1", "--port", String(port), "--stdin"],
-        input,
-      );
-      expect(r.stderr).toBe("");
-      expect(r.code).toBe(0);
-      expect(r.stdout.length).toBe(input.length);
-      expect(r.stdout.equals(input)).toBe(true);
-    },
-  );
+    }
+    const input = randomBytes(2 * 1024 * 1024);
+    const r = await runBinary(
+      ["tcp-client", "--host", "127.0.0.1", "--port", String(port), "--stdin"],
+      input,
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBe(input.length);
+    expect(r.stdout.equals(input)).toBe(true);
+  });
 
-  test.runIf(hasCommand("nc"))(
-    "talks to nc -l both ways: our stdin reaches nc, nc's stdin reaches our stdout",
-    async () => {
-      const dir = await makeTempDir("tcp-client-nc");
-      onTestFinished(() => dir.remove());
-      const ours = randomBytes(300_000);
-      const theirs = randomBytes(200_000);
-      await writeFile(`${dir.path}/theirs.bin`, theirs);
-      const file = await open(`${dir.path}/theirs.bin`, "r");
-      onTestFinished(() => file.close());
-      const nc = spawn("nc", ["-lnv", "127.0.0.1", "0"], { stdio: [file.fd, "pipe", "pipe"] });
-      const ncStdout = nc.stdout!;
-      const ncStderr = nc.stderr!;
-      onTestFinished(() => {
-        nc.kill();
+  test("talks to nc -l both ways: our stdin reaches nc, nc's stdin reaches our stdout", async ({
+    skip,
+  }) => {
+    requireTools(skip, "nc");
+    const dir = await makeTempDir("tcp-client-nc");
+    onTestFinished(() => dir.remove());
+    const ours = randomBytes(300_000);
+    const theirs = randomBytes(200_000);
+    await writeFile(`${dir.path}/theirs.bin`, theirs);
+    const file = await open(`${dir.path}/theirs.bin`, "r");
+    onTestFinished(() => file.close());
+    const nc = spawn("nc", ["-lnv", "127.0.0.1", "0"], { stdio: [file.fd, "pipe", "pipe"] });
+    const ncStdout = nc.stdout!;
+    const ncStderr = nc.stderr!;
+    onTestFinished(() => {
+      nc.kill();
+    });
+    const ncOut: Buffer[] = [];
+    let ncBytes = 0;
+    const ncGotAll = new Promise<void>((resolve) => {
+      ncStdout.on("data", (chunk: Buffer) => {
+        ncOut.push(chunk);
+        ncBytes += chunk.length;
+        if (ncBytes >= ours.length) resolve();
       });
-      const ncOut: Buffer[] = [];
-      let ncBytes = 0;
-      const ncGotAll = new Promise<void>((resolve) => {
-        ncStdout.on("data", (chunk: Buffer) => {
-          ncOut.push(chunk);
-          ncBytes += chunk.length;
-          if (ncBytes >= ours.length) resolve();
-        });
-      });
-      let port = 0;
-      for await (const line of createInterface({ input: ncStderr })) {
-        const m = /^Listening on 127\.0\.0\.1 (\d+)/.exec(line);
-        if (m !== null) {
-          port = Number(m[1]);
-          break;
-        }
+    });
+    let port = 0;
+    for await (const line of createInterface({ input: ncStderr })) {
+      const m = /^Listening on 127\.0\.0\.1 (\d+)/.exec(line);
+      if (m !== null) {
+        port = Number(m[1]);
+        break;
       }
-      const r = await runBinary(
-        ["tcp-client", "--host", "127.0.0.1", "--port", String(port), "--stdin"],
-        ours,
-      );
-      expect(r.stderr).toBe("");
-      expect(r.code).toBe(0);
-      expect(r.stdout.equals(theirs)).toBe(true);
-      await ncGotAll;
-      expect(Buffer.concat(ncOut).equals(ours)).toBe(true);
-    },
-  );
+    }
+    const r = await runBinary(
+      ["tcp-client", "--host", "127.0.0.1", "--port", String(port), "--stdin"],
+      ours,
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout.equals(theirs)).toBe(true);
+    await ncGotAll;
+    expect(Buffer.concat(ncOut).equals(ours)).toBe(true);
+  });
 });
 
 describe("socklab tcp-client errors: one line, exit code 1 or 2", () => {

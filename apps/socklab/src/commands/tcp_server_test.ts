@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { connect, createServer } from "node:net";
 import { promisify } from "node:util";
 import { hasIpv6Loopback } from "@socklab/core";
-import { hasCommand, runPython, tutorialListing } from "@socklab/core/testing";
+import { requireTools, runPython, tutorialListing } from "@socklab/core/testing";
 import { afterEach, describe, expect, test } from "vitest";
 import { type CliProcess, runCli, startServer } from "../_test_cli.ts";
 
@@ -32,24 +32,24 @@ async function raw(port: number, data: string): Promise<string> {
 }
 
 describe("socklab tcp-server", () => {
-  test.skipIf(!hasCommand("curl"))(
-    "prints its ready lines, serves curl the page, logs connection and request, stops on SIGTERM",
-    async () => {
-      const cli = await serve([]);
-      const { port } = cli;
-      if (hasIpv6Loopback()) {
-        expect(cli.address).toBe(`tcp://[::1]:${port}`);
-        await cli.waitForLine(new RegExp(`^listening on tcp://127\\.0\\.0\\.1:${port}$`));
-      }
-      const { stdout } = await run("curl", ["-s", `http://127.0.0.1:${port}/`]);
-      expect(stdout).toBe(HTML);
-      await cli.waitForLine(/^connection from 127\.0\.0\.1:\d+$/);
-      await cli.waitForLine(/^127\.0\.0\.1:\d+ "GET \/ HTTP\/1\.1" 200 \d+ bytes$/);
-      const result = await cli.stop("SIGTERM");
-      expect(result.code).toBe(0);
-      expect(result.stderr).toBe("");
-    },
-  );
+  test("prints its ready lines, serves curl the page, logs connection and request, stops on SIGTERM", async ({
+    skip,
+  }) => {
+    requireTools(skip, "curl");
+    const cli = await serve([]);
+    const { port } = cli;
+    if (hasIpv6Loopback()) {
+      expect(cli.address).toBe(`tcp://[::1]:${port}`);
+      await cli.waitForLine(new RegExp(`^listening on tcp://127\\.0\\.0\\.1:${port}$`));
+    }
+    const { stdout } = await run("curl", ["-s", `http://127.0.0.1:${port}/`]);
+    expect(stdout).toBe(HTML);
+    await cli.waitForLine(/^connection from 127\.0\.0\.1:\d+$/);
+    await cli.waitForLine(/^127\.0\.0\.1:\d+ "GET \/ HTTP\/1\.1" 200 \d+ bytes$/);
+    const result = await cli.stop("SIGTERM");
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("");
+  });
 
   test("--once serves the tutorial's listing 3.3 client, then exits 0", async () => {
     const cli = await serve(["--host", "127.0.0.1", "--once"]);

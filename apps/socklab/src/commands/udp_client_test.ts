@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import dgram from "node:dgram";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
-import { startTutorialServer } from "@socklab/core/testing";
+import { requireTools, startTutorialServer } from "@socklab/core/testing";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { type CliProcess, runCli, startCli, startServer } from "../_test_cli.ts";
 
@@ -206,7 +206,8 @@ describe("socklab udp-client", () => {
     });
   });
 
-  test("nc -u -l gets the eighteen 1s", async () => {
+  test("nc -u -l gets the eighteen 1s", async ({ skip }) => {
+    requireTools(skip, "nc");
     const nc = spawn("nc", ["-n", "-v", "-u", "-l", "127.0.0.1", "0"], {
       stdio: ["pipe", "pipe", "pipe"],
     });

@@ -3,7 +3,8 @@ import dgram from "node:dgram";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
-import { hasCommand, runPython, tutorialListing } from "@socklab/core/testing";
+import { hasIpv6Loopback } from "@socklab/core";
+import { hasCommand, requireTools, runPython, tutorialListing } from "@socklab/core/testing";
 import { parseProcNetUdp } from "@socklab/udp";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { type CliProcess, runCli, startServer } from "../_test_cli.ts";
@@ -118,7 +119,9 @@ describe("socklab udp-server", () => {
     expect(events[3]).toMatchObject({ event: "stopped", datagrams: 2, bytes: 9, dropped: 0 });
   });
 
-  test("a datagram from socat over IPv6 is printed with its sender", async () => {
+  test("a datagram from socat over IPv6 is printed with its sender", async ({ skip }) => {
+    requireTools(skip, "socat");
+    skip(!hasIpv6Loopback(), "needs the IPv6 loopback ::1");
     const server = await udpServer();
     // UDP may drop a datagram on a loaded machine: send again (at most 10 times) until it shows.
     const shown = server.waitForLine(/^datagram from \[::1\]:\d+ \(17 bytes\): hello from socat$/);

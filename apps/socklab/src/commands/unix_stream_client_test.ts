@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { chmod, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { hasCommand, makeTempDir, startTutorialServer } from "@socklab/core/testing";
+import { makeTempDir, requireTools, startTutorialServer } from "@socklab/core/testing";
 import { describe, type TestContext, test } from "vitest";
 import { runCli, SOCKLAB_BIN, startCli, startServer } from "../_test_cli.ts";
 
@@ -120,35 +120,37 @@ describe.concurrent("socklab unix-stream-client", () => {
     expect(result).toMatchObject({ code: 0, stdout: "typed\n", stderr: "" });
   });
 
-  test.runIf(hasCommand("socat"))(
-    "--message reaches socat UNIX-LISTEN byte for byte",
-    async ({ expect, onTestFinished }) => {
-      const { path } = await tempPath(onTestFinished);
-      const socat = spawn("socat", ["-d", "-d", `UNIX-LISTEN:${path}`, "-"]);
-      onTestFinished(() => void socat.kill("SIGKILL"));
-      const closed = once(socat, "close");
-      socat.stdin.end();
-      const out: Buffer[] = [];
-      socat.stdout.on("data", (c: Buffer) => out.push(c));
-      let err = "";
-      await new Promise<void>((resolve) => {
-        socat.stderr.on("data", (c: Buffer) => {
-          err += c;
-          if (err.includes("listening on")) resolve();
-        });
+  test("--message reaches socat UNIX-LISTEN byte for byte", async ({
+    expect,
+    onTestFinished,
+    skip,
+  }) => {
+    requireTools(skip, "socat");
+    const { path } = await tempPath(onTestFinished);
+    const socat = spawn("socat", ["-d", "-d", `UNIX-LISTEN:${path}`, "-"]);
+    onTestFinished(() => void socat.kill("SIGKILL"));
+    const closed = once(socat, "close");
+    socat.stdin.end();
+    const out: Buffer[] = [];
+    socat.stdout.on("data", (c: Buffer) => out.push(c));
+    let err = "";
+    await new Promise<void>((resolve) => {
+      socat.stderr.on("data", (c: Buffer) => {
+        err += c;
+        if (err.includes("listening on")) resolve();
       });
-      const r = await runCli([
-        "unix-stream-client",
-        "--path",
-        path,
-        "--message",
-        "\\x00\\xffbin\\r\\n",
-      ]);
-      expect(r.code).toBe(0);
-      await closed;
-      expect(Buffer.concat(out)).toEqual(Buffer.from([0x00, 0xff, 0x62, 0x69, 0x6e, 0x0d, 0x0a]));
-    },
-  );
+    });
+    const r = await runCli([
+      "unix-stream-client",
+      "--path",
+      path,
+      "--message",
+      "\\x00\\xffbin\\r\\n",
+    ]);
+    expect(r.code).toBe(0);
+    await closed;
+    expect(Buffer.concat(out)).toEqual(Buffer.from([0x00, 0xff, 0x62, 0x69, 0x6e, 0x0d, 0x0a]));
+  });
 
   test("--json reports connected, sent, data and closed", async ({ expect, onTestFinished }) => {
     const { path } = await tempPath(onTestFinished);

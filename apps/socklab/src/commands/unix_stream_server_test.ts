@@ -4,7 +4,13 @@ import { lstat, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { UNIX_PATH_MAX } from "@socklab/core";
-import { hasCommand, makeTempDir, runPython, tutorialListing } from "@socklab/core/testing";
+import {
+  hasCommand,
+  makeTempDir,
+  requireTools,
+  runPython,
+  tutorialListing,
+} from "@socklab/core/testing";
 import { describe, type TestContext, test } from "vitest";
 import { type CliProcess, runCli, startCli, startServer } from "../_test_cli.ts";
 
@@ -136,7 +142,8 @@ describe.concurrent("socklab unix-stream-server", () => {
     );
   });
 
-  test("--echo answers socat and nc -U", async ({ expect, onTestFinished }) => {
+  test("--echo answers socat and nc -U", async ({ expect, onTestFinished, skip }) => {
+    requireTools(skip, "socat", "nc");
     const { path } = await tempPath(onTestFinished);
     await server(onTestFinished, ["--path", path, "--echo", "--quiet"]);
     if (hasCommand("socat")) {
