@@ -263,6 +263,34 @@ describe.each(STREAM_SERVERS)("$name and clients that arrive during start-up", (
   });
 });
 
+describe.each(STREAM_SERVERS)("$name on an abstract name (@name)", (server) => {
+  test("binds the exact name on every Node: Python connects to it and gets its echo (defect 6)", async () => {
+    const name = `socklab-abstract-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const running = launch(server.args(`@${name}`));
+    await running.waitForLine(new RegExp(`^listening on unix:@${escapeRegExp(name)}$`));
+    // /proc/net/unix shows the bound name; Node 20's own `net` would show it padded with NULs (@).
+    const bound = (await readFile("/proc/net/unix", "utf8"))
+      .split("\n")
+      .map((line) => line.trim().split(/\s+/)[7])
+      .filter((path) => path?.startsWith(`@${name}`));
+    expect(bound).toContain(`@${name}`);
+    expect(bound.every((path) => path === `@${name}`)).toBe(true);
+    const client = runPython(
+      [
+        "import socket, sys",
+        "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+        "s.settimeout(10)",
+        "s.connect('\\0' + sys.argv[1])",
+        "s.sendall(b'abstract\\n')",
+        "print(s.recv(100), flush=True)",
+      ].join("\n"),
+      [name],
+    );
+    expect((await client.waitForLine(/^b'.*$/))[0]).toBe("b'abstract\\n'");
+    expect((await running.stop()).code).toBe(0);
+  });
+});
+
 /** A well-behaved client: sends "ping" from its own bound path and prints the echo. */
 async function ping(path: string, from: string): Promise<string> {
   const client = runPython(

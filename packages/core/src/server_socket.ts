@@ -56,11 +56,12 @@ export interface StreamListener {
 }
 
 /**
- * Binds a Linux abstract stream socket and returns its listening descriptor.
+ * Binds a Linux abstract stream socket and returns its listening descriptor,
+ * or `undefined` when Node's own `listen({ path: "\0name" })` is exact already.
  * On Node 20, `net` pads abstract names to 108 bytes; a native binder binds the
  * exact name.
  */
-export type AbstractStreamBinder = (name: string, backlog: number) => number;
+export type AbstractStreamBinder = (name: string, backlog: number) => number | undefined;
 
 let abstractBinder: AbstractStreamBinder | undefined;
 
@@ -81,10 +82,13 @@ export function setAbstractStreamBinder(binder: AbstractStreamBinder | undefined
 
 /** Starts `server.listen` for an abstract name: the one place abstract stream names bind. */
 function listenAbstract(server: Server, name: string, backlog: number | undefined): void {
-  if (abstractBinder === undefined) {
+  const fd = abstractBinder?.(name, backlog ?? 511);
+  if (fd === undefined) {
     server.listen({ path: `\0${name}`, ...(backlog === undefined ? {} : { backlog }) });
   } else {
-    server.listen({ fd: abstractBinder(name, backlog ?? 511) });
+    // Node takes a descriptor's backlog from the second argument only (inside the
+    // options it is ignored, and the socket would be listened again with 511).
+    server.listen({ fd }, backlog ?? 511);
   }
 }
 

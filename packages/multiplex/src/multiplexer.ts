@@ -15,9 +15,14 @@ import {
   reportDrops,
   type StreamListener,
   type StreamTarget,
+  setAbstractStreamBinder,
   toSocketError,
 } from "@socklab/core";
+import { exactAbstractStreamBinder } from "@socklab/native";
 import { type ConnectionInfo, MuxConnection, type StreamTransport } from "./mux_connection.ts";
+
+// Abstract names (@name) bind exactly on every Node, also on Node 20 whose `net` pads them.
+setAbstractStreamBinder(exactAbstractStreamBinder);
 
 /** Every transport a multiplexer serves. */
 export type MuxTransport = "tcp" | "udp" | "unix" | "unixgram";

@@ -21,6 +21,7 @@
  * @module
  */
 export * from "./connect_abstract_stream.ts";
+export * from "./exact_abstract_stream_binder.ts";
 export * from "./listen_abstract_stream.ts";
 export * from "./net_pads_abstract_names.ts";
 export * from "./unix_dgram_binding.ts";

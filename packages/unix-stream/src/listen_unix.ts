@@ -7,8 +7,13 @@ import {
   StreamServer,
   type StreamServerOptions,
   type StreamServerStats,
+  setAbstractStreamBinder,
 } from "@socklab/core";
+import { exactAbstractStreamBinder } from "@socklab/native";
 import { checkFileMode } from "./file_mode.ts";
+
+// Abstract names (@name) bind exactly on every Node, also on Node 20 whose `net` pads them.
+setAbstractStreamBinder(exactAbstractStreamBinder);
 
 /** Options of {@linkcode listenUnix}. */
 export interface ListenUnixOptions {
