@@ -15,6 +15,7 @@
 export * from "./address.ts";
 export * from "./bytes_repr.ts";
 export * from "./display_bytes.ts";
+export * from "./duration.ts";
 export * from "./encoding.ts";
 export * from "./errors.ts";
 export * from "./escapes.ts";
@@ -32,5 +33,6 @@ export * from "./stream_connection.ts";
 export * from "./stream_decoder.ts";
 export * from "./stream_server.ts";
 export * from "./system_error.ts";
+export * from "./traffic_dump.ts";
 export * from "./unix_path.ts";
 export * from "./unix_path_limit.ts";
