@@ -270,3 +270,11 @@ export function peerName(conn: StreamConnection, address: SocketAddress): string
     ? conn.remote
     : formatAddress({ transport: "tcp", host: remote.address, port: remote.port });
 }
+
+/**
+ * Lets the process end while stdin is still open (a terminal, a pipe nobody
+ * closes): called when a command is done with stdin for good.
+ */
+export function releaseStdin(): void {
+  if (!process.stdin.destroyed) process.stdin.destroy();
+}

@@ -1,6 +1,6 @@
 import { formatAddress, isIpAddress } from "@socklab/core";
 import { connectStream, openDatagram } from "@socklab/relay";
-import { defineCommand, UsageError } from "../command.ts";
+import { type CommandContext, defineCommand, UsageError } from "../command.ts";
 import {
   addressArguments,
   checkStdioValues,
@@ -8,9 +8,30 @@ import {
   durationOption,
   eventOutput,
   peerName,
+  releaseStdin,
   STDIO_OPTIONS,
   streamSession,
 } from "./_stdio_session.ts";
+
+const options = {
+  ...STDIO_OPTIONS,
+  timeout: {
+    type: "string",
+    short: "w",
+    valueName: "DURATION",
+    default: "10",
+    description:
+      "Give up connecting after this long (seconds, or 500ms, 2s, 1m; 0: the system's limit)",
+    parse: durationOption("timeout"),
+  },
+  linger: {
+    type: "string",
+    valueName: "DURATION",
+    default: "0.5",
+    description: "Datagrams: after the end of stdin, wait this long for answers",
+    parse: durationOption("linger"),
+  },
+} as const;
 
 /** `socklab connect`: nc's client on every transport. */
 export default defineCommand({
@@ -33,55 +54,50 @@ export default defineCommand({
     "echo 1111 | socklab connect -x udp://127.0.0.1:50000",
     "socklab connect --recv-only tcp://[::1]:8080 > dump.bin",
   ],
-  options: {
-    ...STDIO_OPTIONS,
-    timeout: {
-      type: "string",
-      short: "w",
-      valueName: "DURATION",
-      default: "10",
-      description:
-        "Give up connecting after this long (seconds, or 500ms, 2s, 1m; 0: the system's limit)",
-      parse: durationOption("timeout"),
-    },
-    linger: {
-      type: "string",
-      valueName: "DURATION",
-      default: "0.5",
-      description: "Datagrams: after the end of stdin, wait this long for answers",
-      parse: durationOption("linger"),
-    },
-  },
-  async run({ values, positionals, out, signal }) {
-    checkStdioValues(values);
-    const address = addressArguments(positionals, values.udp, undefined);
-    if (isIpAddress(address) && address.port === 0) {
-      throw new UsageError(
-        `Cannot connect to "${formatAddress(address)}": port 0 is no server's port`,
-      );
-    }
-    const log = eventOutput(out);
-    if (address.transport === "udp" || address.transport === "unixgram") {
-      const end = await openDatagram(address);
-      log.event("connected", { remote: end.name }, `connected to ${end.name}`);
-      await datagramSession(end, "peer", values, log, signal, values.linger);
-      return 0;
-    }
-    let conn: Awaited<ReturnType<typeof connectStream>>;
+  options,
+  async run(context) {
     try {
-      conn = await connectStream(address, { timeoutMs: values.timeout, signal });
-    } catch (err) {
-      if (signal.aborted) return 0;
-      throw err;
+      return await run(context);
+    } finally {
+      releaseStdin();
     }
-    const peer = peerName(conn, address);
-    log.event("connected", { remote: peer, local: conn.local }, `connected to ${peer}`);
-    const counts = await streamSession(conn, peer, values, out.stderr, signal);
-    log.event(
-      "closed",
-      { remote: peer, bytesSent: counts.aToB, bytesReceived: counts.bToA },
-      `closed ${peer}: ${counts.aToB} bytes sent, ${counts.bToA} received`,
-    );
-    return 0;
   },
 });
+
+async function run({
+  values,
+  positionals,
+  out,
+  signal,
+}: CommandContext<typeof options>): Promise<number> {
+  checkStdioValues(values);
+  const address = addressArguments(positionals, values.udp, undefined);
+  if (isIpAddress(address) && address.port === 0) {
+    throw new UsageError(
+      `Cannot connect to "${formatAddress(address)}": port 0 is no server's port`,
+    );
+  }
+  const log = eventOutput(out);
+  if (address.transport === "udp" || address.transport === "unixgram") {
+    const end = await openDatagram(address);
+    log.event("connected", { remote: end.name }, `connected to ${end.name}`);
+    await datagramSession(end, "peer", values, log, signal, values.linger);
+    return 0;
+  }
+  let conn: Awaited<ReturnType<typeof connectStream>>;
+  try {
+    conn = await connectStream(address, { timeoutMs: values.timeout, signal });
+  } catch (err) {
+    if (signal.aborted) return 0;
+    throw err;
+  }
+  const peer = peerName(conn, address);
+  log.event("connected", { remote: peer, local: conn.local }, `connected to ${peer}`);
+  const counts = await streamSession(conn, peer, values, out.stderr, signal);
+  log.event(
+    "closed",
+    { remote: peer, bytesSent: counts.aToB, bytesReceived: counts.bToA },
+    `closed ${peer}: ${counts.aToB} bytes sent, ${counts.bToA} received`,
+  );
+  return 0;
+}

@@ -1,15 +1,25 @@
 import type { StreamConnection } from "@socklab/core";
 import { bindDatagram, listenStream } from "@socklab/relay";
-import { defineCommand, UsageError } from "../command.ts";
+import { type CommandContext, defineCommand, UsageError } from "../command.ts";
 import {
   addressArguments,
   checkStdioValues,
   datagramSession,
   eventOutput,
   peerName,
+  releaseStdin,
   STDIO_OPTIONS,
   streamSession,
 } from "./_stdio_session.ts";
+
+const options = {
+  ...STDIO_OPTIONS,
+  "keep-open": {
+    type: "boolean",
+    short: "k",
+    description: "Serve one client after another instead of stopping after the first",
+  },
+} as const;
 
 /** `socklab listen`: nc -l on every transport. */
 export default defineCommand({
@@ -32,71 +42,77 @@ export default defineCommand({
     "socklab listen -x udp://127.0.0.1:50000",
     "socklab listen --send-only tcp://[::]:8080 < file.bin",
   ],
-  options: {
-    ...STDIO_OPTIONS,
-    "keep-open": {
-      type: "boolean",
-      short: "k",
-      description: "Serve one client after another instead of stopping after the first",
-    },
-  },
-  async run({ values, positionals, out, signal }) {
-    checkStdioValues(values);
-    const address = addressArguments(positionals, values.udp, "localhost");
-    const log = eventOutput(out);
-    if (address.transport === "udp" || address.transport === "unixgram") {
-      if (values["keep-open"]) {
-        throw new UsageError(
-          "Cannot use --keep-open on a datagram address: it always keeps listening",
-        );
-      }
-      const end = await bindDatagram(address);
-      log.listening(end.name.split(", "));
-      await datagramSession(end, "last-sender", values, log, signal, 0);
-      return 0;
+  options,
+  async run(context) {
+    try {
+      return await run(context);
+    } finally {
+      releaseStdin();
     }
-
-    const keepOpen = values["keep-open"];
-    let turn: Promise<void> = Promise.resolve();
-    let failure: unknown;
-    let finished!: () => void;
-    const firstDone = new Promise<void>((resolve) => {
-      finished = resolve;
-    });
-    const serve = async (conn: StreamConnection, stop: AbortSignal): Promise<void> => {
-      const peer = peerName(conn, address);
-      log.event("connection", { remote: peer }, `connection from ${peer}`);
-      try {
-        const counts = await streamSession(conn, peer, values, out.stderr, stop);
-        log.event(
-          "closed",
-          { remote: peer, bytesSent: counts.aToB, bytesReceived: counts.bToA },
-          `closed ${peer}: ${counts.aToB} bytes sent, ${counts.bToA} received`,
-        );
-      } catch (err) {
-        if (!keepOpen) failure = err;
-        else log.note(`socklab listen: ${(err as Error).message}`);
-      } finally {
-        if (!keepOpen) finished();
-      }
-    };
-    const listener = await listenStream(
-      address,
-      (conn, { signal: closing }) => {
-        // One client at a time: the next one waits (its bytes stay in the socket) until this one is done.
-        const mine = turn.then(() => serve(conn, closing));
-        turn = mine;
-        return mine;
-      },
-      keepOpen ? {} : { maxConnections: 1 },
-    );
-    log.listening(listener.addresses);
-    const stopped = new Promise<void>((resolve) =>
-      signal.addEventListener("abort", () => resolve(), { once: true }),
-    );
-    await Promise.race([keepOpen ? stopped : firstDone, stopped]);
-    await listener.close({ graceMs: 0 });
-    if (failure !== undefined) throw failure;
-    return 0;
   },
 });
+
+async function run({
+  values,
+  positionals,
+  out,
+  signal,
+}: CommandContext<typeof options>): Promise<number> {
+  checkStdioValues(values);
+  const address = addressArguments(positionals, values.udp, "localhost");
+  const log = eventOutput(out);
+  if (address.transport === "udp" || address.transport === "unixgram") {
+    if (values["keep-open"]) {
+      throw new UsageError(
+        "Cannot use --keep-open on a datagram address: it always keeps listening",
+      );
+    }
+    const end = await bindDatagram(address);
+    log.listening(end.name.split(", "));
+    await datagramSession(end, "last-sender", values, log, signal, 0);
+    return 0;
+  }
+
+  const keepOpen = values["keep-open"];
+  let turn: Promise<void> = Promise.resolve();
+  let failure: unknown;
+  let finished!: () => void;
+  const firstDone = new Promise<void>((resolve) => {
+    finished = resolve;
+  });
+  const serve = async (conn: StreamConnection, stop: AbortSignal): Promise<void> => {
+    const peer = peerName(conn, address);
+    log.event("connection", { remote: peer }, `connection from ${peer}`);
+    try {
+      const counts = await streamSession(conn, peer, values, out.stderr, stop);
+      log.event(
+        "closed",
+        { remote: peer, bytesSent: counts.aToB, bytesReceived: counts.bToA },
+        `closed ${peer}: ${counts.aToB} bytes sent, ${counts.bToA} received`,
+      );
+    } catch (err) {
+      if (!keepOpen) failure = err;
+      else log.note(`socklab listen: ${(err as Error).message}`);
+    } finally {
+      if (!keepOpen) finished();
+    }
+  };
+  const listener = await listenStream(
+    address,
+    (conn, { signal: closing }) => {
+      // One client at a time: the next one waits (its bytes stay in the socket) until this one is done.
+      const mine = turn.then(() => serve(conn, closing));
+      turn = mine;
+      return mine;
+    },
+    keepOpen ? {} : { maxConnections: 1 },
+  );
+  log.listening(listener.addresses);
+  const stopped = new Promise<void>((resolve) =>
+    signal.addEventListener("abort", () => resolve(), { once: true }),
+  );
+  await Promise.race([keepOpen ? stopped : firstDone, stopped]);
+  await listener.close({ graceMs: 0 });
+  if (failure !== undefined) throw failure;
+  return 0;
+}
