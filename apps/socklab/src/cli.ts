@@ -80,6 +80,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: "Listen on any address and connect a client to stdin and stdout, like nc -l",
   },
   {
+    name: "relay",
+    module: "relay",
+    summary: "Listen on one address and relay each client to another, like socat's fork",
+  },
+  {
     name: "address",
     module: "address",
     summary: "Explain an address: its parts, what a host resolves to, port and path checks",

@@ -19,6 +19,8 @@
  */
 export * from "./copy_both_ways.ts";
 export * from "./datagram_address.ts";
+export * from "./relay_datagrams.ts";
+export * from "./relay_streams.ts";
 export * from "./stdio_datagrams.ts";
 export * from "./stream_address.ts";
 export * from "./stream_ends.ts";
