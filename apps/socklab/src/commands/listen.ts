@@ -1,6 +1,9 @@
-import type { StreamConnection } from "@socklab/core";
+import type { IpAddress, SocketAddress, StreamConnection } from "@socklab/core";
+import { chat, Multiplexer } from "@socklab/multiplex";
 import { bindDatagram, listenStream } from "@socklab/relay";
 import { type CommandContext, defineCommand, UsageError } from "../command.ts";
+import type { Output } from "../output.ts";
+import { logMultiplexer } from "./_mux_log.ts";
 import {
   addressArguments,
   checkStdioValues,
@@ -18,6 +21,11 @@ const options = {
     type: "boolean",
     short: "k",
     description: "Serve one client after another instead of stopping after the first",
+  },
+  broker: {
+    type: "boolean",
+    description:
+      "Serve every client at once, relaying what each sends to all others (ncat --broker; stdin and stdout unused)",
   },
 } as const;
 
@@ -41,6 +49,7 @@ export default defineCommand({
     "socklab listen -k unix:///tmp/s < greeting.txt",
     "socklab listen -x udp://127.0.0.1:50000",
     "socklab listen --send-only tcp://[::]:8080 < file.bin",
+    "socklab listen --broker tcp://127.0.0.1:50000",
   ],
   options,
   async run(context) {
@@ -67,12 +76,16 @@ async function run({
         "Cannot use --keep-open on a datagram address: it always keeps listening",
       );
     }
+    if (values.broker) {
+      throw new UsageError("Cannot use --broker on a datagram address: it relays stream clients");
+    }
     const end = await bindDatagram(address);
     log.listening(end.name.split(", "));
     await datagramSession(end, "last-sender", values, log, signal, 0);
     return 0;
   }
 
+  if (values.broker) return broker(address, log, signal);
   const keepOpen = values["keep-open"];
   let turn: Promise<void> = Promise.resolve();
   let failure: unknown;
@@ -114,5 +127,27 @@ async function run({
   await Promise.race([keepOpen ? stopped : firstDone, stopped]);
   await listener.close({ graceMs: 0 });
   if (failure !== undefined) throw failure;
+  return 0;
+}
+
+/** `--broker`: multiplex's raw-bytes broker on the address, until stopped. */
+async function broker(address: SocketAddress, log: Output, signal: AbortSignal): Promise<number> {
+  const mux = new Multiplexer(chat({ names: false }));
+  logMultiplexer(mux, log);
+  try {
+    const addresses =
+      address.transport === "unix"
+        ? [await mux.listenUnix({ path: address.path, abstract: address.abstract })]
+        : await mux.listenTcp({
+            host: (address as IpAddress).host,
+            port: (address as IpAddress).port,
+          });
+    log.listening(addresses);
+  } catch (err) {
+    await mux.close({ graceMs: 0 });
+    throw err;
+  }
+  await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+  await mux.close({ graceMs: 1000 });
   return 0;
 }

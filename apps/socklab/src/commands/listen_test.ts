@@ -128,6 +128,22 @@ describe("socklab listen against nc and socat", () => {
   );
 });
 
+describe("socklab listen --broker", () => {
+  test.runIf(needs("nc"))("what one nc client sends reaches the other", async () => {
+    const server = await startListening(["listen", "--broker", "tcp://127.0.0.1:0"]);
+    const a = startProcess("nc", ["127.0.0.1", String(server.port)]);
+    await server.stderrLine(/^connection from .*\(#1\)/);
+    const b = startProcess("nc", ["127.0.0.1", String(server.port)]);
+    await server.stderrLine(/^connection from .*\(#2\)/);
+    a.child.stdin!.write("from a\n");
+    await stdoutIs(b, "from a\n");
+    b.child.stdin!.write("from b\n");
+    await stdoutIs(a, "from b\n");
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+  });
+});
+
 describe("socklab listen errors", () => {
   test("an occupied port: one line, exit code 1", async () => {
     const taken = net.createServer().listen(0, "127.0.0.1");
