@@ -205,6 +205,34 @@ describe("socklab relay: bad targets and limits", () => {
     }
   });
 
+  test("a target that closes early while the client floods: that client ends, the next is served", async () => {
+    let accepted = 0;
+    const port = await tcpServer((socket) => {
+      accepted += 1;
+      if (accepted === 1)
+        socket.destroy(); // gone before reading anything
+      else socket.pipe(socket);
+    });
+    const relay = await startRelay(["--json", "tcp://127.0.0.1:0", `tcp://127.0.0.1:${port}`]);
+    const flood = net.connect(relay.port, "127.0.0.1");
+    // A reset is one of the ways the flood may end; once() would reject on it.
+    const floodClosed = new Promise((resolve) => flood.on("close", resolve));
+    flood.on("error", () => {});
+    flood.resume();
+    const chunk = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < 16 && !flood.destroyed; i++) flood.write(chunk);
+    await floodClosed;
+    const first = JSON.parse(
+      (await relay.waitForLine(/^\{"event":"closed".*"id":1[,}]/)).input,
+    ) as Record<string, unknown>;
+    expect(first).toMatchObject({ event: "closed", id: 1, bytesFromTarget: 0 });
+    const next = net.connect(relay.port, "127.0.0.1");
+    next.write("after the early close");
+    const [echo] = (await once(next, "data")) as [Buffer];
+    expect(echo.toString()).toBe("after the early close");
+    next.destroy();
+  });
+
   test("--max-connections 1 refuses a second client while the first is served", async () => {
     const port = await tcpServer((socket) => socket.pipe(socket));
     const relay = await startRelay(["-m", "1", "tcp://127.0.0.1:0", `tcp://127.0.0.1:${port}`]);
