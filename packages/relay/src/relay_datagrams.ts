@@ -41,6 +41,8 @@ export interface DatagramRelayEvents {
   open: [session: DatagramSession];
   /** A session ended: idle, the relay closed, or `error` (the target refused, …). */
   close: [session: DatagramSession, error: Error | undefined];
+  /** A datagram from a new sender was dropped: `maxSessions` sessions were open. `count`: drops so far. */
+  dropped: [from: string | undefined, count: number];
   /** A datagram went through: `"in"` from a sender to the target, `"out"` back. */
   datagram: [session: DatagramSession, direction: "in" | "out", data: Buffer];
 }
@@ -127,6 +129,7 @@ export class DatagramRelay extends EventEmitter<DatagramRelayEvents> {
     if (session === undefined) {
       if (this.#sessions.size >= this.#maxSessions) {
         this.dropped += 1;
+        this.emit("dropped", datagram.from, this.dropped);
         return;
       }
       session = this.#open(key, datagram);

@@ -168,6 +168,16 @@ async function run({
       `closed ${s.id} ${s.client ?? "an unbound sender"}: ${s.counts.datagramsIn} datagrams (${s.counts.bytesIn} bytes) to ${s.target}, ${s.counts.datagramsOut} (${s.counts.bytesOut} bytes) back${err === undefined ? "" : ` (${err.message})`}`,
     ),
   );
+  relay.on("dropped", (from, count) => {
+    // One line for the first drop and then one per thousand, so a flood does not flood the log.
+    if (count === 1 || count % 1000 === 0) {
+      out.event(
+        "dropped",
+        { from: from ?? null, dropped: count },
+        `dropped a datagram from ${from ?? "an unbound sender"}: ${values["max-connections"]} sessions already (see --max-connections; ${count} dropped so far)`,
+      );
+    }
+  });
   if (dump) {
     relay.on("datagram", (s, direction, data) =>
       stderr.write(

@@ -294,6 +294,37 @@ describe("socklab relay, datagrams", () => {
     },
   );
 
+  test("a flood of senders over --max-connections: the first ones are served, the rest dropped and counted", async () => {
+    const target = dgram.createSocket("udp4");
+    target.on("message", (data, from) => target.send(data, from.port, from.address));
+    target.bind(0, "127.0.0.1");
+    await once(target, "listening");
+    onTestFinished(() => {
+      target.close();
+    });
+    const relay = await startRelay([
+      "-m",
+      "2",
+      "udp://127.0.0.1:0",
+      `udp://127.0.0.1:${target.address().port}`,
+    ]);
+    const senders = Array.from({ length: 6 }, () => dgram.createSocket("udp4"));
+    onTestFinished(() => {
+      for (const s of senders) s.close();
+    });
+    const answers = senders.slice(0, 2).map((s) => once(s, "message"));
+    for (const [i, s] of senders.entries()) {
+      s.send(`sender ${i}`, relay.port, "127.0.0.1");
+      if (i < 2) await relay.waitForLine(new RegExp(`^session ${i + 1} `));
+    }
+    for (const [i, answer] of answers.entries()) {
+      expect(String((await answer)[0])).toBe(`sender ${i}`);
+    }
+    await relay.waitForLine(
+      /^dropped a datagram from udp:\/\/127\.0\.0\.1:\d+: 2 sessions already \(see --max-connections; 1 dropped so far\)$/,
+    );
+  });
+
   test.runIf(needs("socat"))("UDP to a UNIX datagram socket, with socat's echo on it", async () => {
     const dir = await testDir("relay");
     await startSocat([`UNIX-RECVFROM:${dir}/d,fork`, "EXEC:cat"]);
