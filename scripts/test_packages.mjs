@@ -108,6 +108,30 @@ const CHECKS = {
     return "echo to a Python client";
   },
 
+  async "@socklab/native"(example) {
+    const name = `socklab-consumer-${process.pid}`;
+    const server = start("node", [`${example}.mjs`, name]);
+    await server.waitFor(/^listening on unix:@/);
+    const { stdout } = await run("python3", ["-c", PY_ABSTRACT_READ, name], { quiet: true });
+    expect(stdout.trim() === "b'Hallo Welt!\\n'", `Python got ${JSON.stringify(stdout)}`);
+    await server.stop();
+    return "Python reached the exact abstract name (prebuilt addon)";
+  },
+
+  async "@socklab/relay"(example) {
+    const path = join(work, "relay-target.sock");
+    const echo = start("python3", ["-u", "-c", PY_UNIX_ECHO_ONCE, path]);
+    await echo.waitFor(/^ready$/);
+    const relay = start("node", [`${example}.mjs`, "0", path]);
+    const [, port] = await relay.waitFor(/^listening on tcp:\/\/127\.0\.0\.1:(\d+)/);
+    const { stdout } = await run("python3", ["-c", PY_TCP_ECHO, port], { quiet: true });
+    expect(stdout.trim() === "b'Hallo Welt!\\n'", `Python got ${JSON.stringify(stdout)}`);
+    await relay.waitFor(/^closed 12 bytes in, 12 out$/);
+    await relay.stop();
+    await echo.kill();
+    return "TCP client to a Python UNIX echo server through the relay";
+  },
+
   async socklab() {
     const { stdout } = await run("npx", ["--no-install", "socklab", "--version"], {
       cwd: project,
@@ -148,6 +172,27 @@ print(data)
 const PY_UNIX_DGRAM_SEND = `
 import socket, sys
 socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"Hallo Welt!", sys.argv[1])
+`;
+const PY_ABSTRACT_READ = `
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect("\\0" + sys.argv[1])
+data = b""
+while chunk := s.recv(1024):
+    data += chunk
+print(data)
+`;
+const PY_UNIX_ECHO_ONCE = `
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(1)
+print("ready", flush=True)
+c, _ = s.accept()
+while chunk := c.recv(65536):
+    c.sendall(chunk)
+c.close()
 `;
 const PY_TCP_ECHO = `
 import socket, sys

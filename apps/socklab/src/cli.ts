@@ -70,6 +70,21 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: "The tutorial's select() server: many clients, echo or chat, idle tick (3.4)",
   },
   {
+    name: "connect",
+    module: "connect",
+    summary: "Connect stdin and stdout to any address, like nc: tcp, udp, unix, unixgram",
+  },
+  {
+    name: "listen",
+    module: "listen",
+    summary: "Listen on any address and connect a client to stdin and stdout, like nc -l",
+  },
+  {
+    name: "relay",
+    module: "relay",
+    summary: "Listen on one address and relay each client to another, like socat's fork",
+  },
+  {
     name: "address",
     module: "address",
     summary: "Explain an address: its parts, what a host resolves to, port and path checks",
