@@ -162,9 +162,8 @@ describe("every command", () => {
     );
   });
 
-  // multiplex reads its --path itself (its owner moves it to the frame's
-  // optionalPathOption); lab's --unix-path "" means "no UNIX stream socket".
-  const withPath = ENTRIES.filter(([name]) => name !== "multiplex" && name !== "lab");
+  // lab's --unix-path "" means "no UNIX stream socket".
+  const withPath = ENTRIES.filter(([name]) => name !== "lab");
   test.each(withPath)("%s refuses an empty --path with exit code 2", async (name, entry) => {
     const command = await loadCommand(entry);
     if (!("path" in command.options)) return;

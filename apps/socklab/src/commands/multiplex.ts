@@ -1,7 +1,6 @@
-import { parseAddress, type UnixAddress } from "@socklab/core";
 import { chat, echo, Multiplexer, raiseFileLimit } from "@socklab/multiplex";
 import { defineCommand, UsageError } from "../command.ts";
-import { hostOption, integer, portOption, seconds } from "../options.ts";
+import { hostOption, integer, optionalPathOption, portOption, seconds } from "../options.ts";
 import { logMultiplexer } from "./_mux_log.ts";
 
 /** `socklab multiplex`: the tutorial's select() server (3.4), with the echo line switched on. */
@@ -46,11 +45,9 @@ export default defineCommand({
       description: "Close a connection after this long without traffic",
       parse: seconds("idle-timeout"),
     },
-    path: {
-      type: "string",
-      valueName: "PATH",
-      description: "Also serve a UNIX stream socket at PATH (@name: abstract), on the same loop",
-    },
+    path: optionalPathOption(
+      "Also serve a UNIX stream socket at PATH (@name: abstract), on the same loop",
+    ),
     chat: {
       type: "boolean",
       description: "Relay each line to every other client, named <userN> (like ncat --chat)",
@@ -95,7 +92,7 @@ export default defineCommand({
     try {
       const addresses = await mux.listenTcp({ host: values.host, port: values.port });
       if (values.path !== undefined) {
-        const unix = parseAddress(values.path, { transport: "unix" }) as UnixAddress;
+        const unix = values.path;
         addresses.push(await mux.listenUnix({ path: unix.path, abstract: unix.abstract }));
       }
       out.listening(addresses);
