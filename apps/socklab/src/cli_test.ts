@@ -146,16 +146,26 @@ async function harmless(command: Command<OptionSpecs>): Promise<string[]> {
 
 const ENTRIES = COMMANDS.map((c) => [c.name, c] as const);
 
+/** As many valid positional arguments as a command takes; one more is the stray. */
+const VALID_POSITIONALS: Record<string, string[]> = {
+  address: ["tcp://localhost:1"],
+  connect: ["127.0.0.1", "9"],
+  listen: ["127.0.0.1", "0"],
+  relay: ["tcp://127.0.0.1:0", "tcp://127.0.0.1:9"],
+};
+
 describe("every command", () => {
   test.each(ENTRIES)("%s refuses a stray argument: one line, exit code 2", async (name, entry) => {
     const command = await loadCommand(entry);
     const io = capture();
-    const first = name === "address" ? ["tcp://localhost:1"] : [];
+    const first = VALID_POSITIONALS[name] ?? [];
     const args = [...first, "8080", ...(await harmless(command))];
     const code = await runCommand(command, args, { ...io, signal: AbortSignal.abort() });
     expect(code).toBe(2);
     expect(io.out()).toBe("");
-    const takes = name === "address" ? "at most 1 argument" : "options only";
+    const max = command.maxPositionals ?? 0;
+    expect(first).toHaveLength(max);
+    const takes = max === 0 ? "options only" : `at most ${max} argument${max === 1 ? "" : "s"}`;
     const hint = "port" in command.options ? " (did you mean --port 8080?)" : "";
     expect(io.err()).toBe(
       `socklab ${name}: Cannot use "8080": ${name} takes ${takes}${hint}\nRun "socklab ${name} --help" for usage.\n`,

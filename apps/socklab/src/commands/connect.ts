@@ -37,6 +37,7 @@ const options = {
 export default defineCommand({
   name: "connect",
   summary: "Connect stdin and stdout to any address, like nc: tcp, udp, unix, unixgram",
+  maxPositionals: 2,
   usage: "[options] <address> | <host> <port>",
   description: [
     "Connects to the address and copies stdin to the peer and what arrives to stdout,",

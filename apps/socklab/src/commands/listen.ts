@@ -33,6 +33,7 @@ const options = {
 export default defineCommand({
   name: "listen",
   summary: "Listen on any address and connect a client to stdin and stdout, like nc -l",
+  maxPositionals: 2,
   usage: "[options] <address> | [host] <port>",
   description: [
     "Listens on the address, takes one client and copies stdin to it and what it sends to",

@@ -37,6 +37,7 @@ const options = {
 export default defineCommand({
   name: "relay",
   summary: "Listen on one address and relay each client to another, like socat's fork",
+  maxPositionals: 2,
   usage: "[options] <from> <to>",
   description: [
     "Listens on <from>; for each client opens <to> and copies both ways, bytes untouched,",
@@ -68,11 +69,10 @@ async function run({
   out,
   signal,
 }: CommandContext<typeof options>): Promise<number> {
-  if (positionals.length !== 2) {
+  if (positionals.length < 2) {
+    // More than two are refused by the frame (maxPositionals).
     throw new UsageError(
-      positionals.length < 2
-        ? "Cannot relay without two addresses: give <from> and <to>, such as tcp://:8080 unix:///tmp/s"
-        : `Cannot use "${positionals[2]}": give two addresses, <from> and <to>`,
+      "Cannot relay without two addresses: give <from> and <to>, such as tcp://:8080 unix:///tmp/s",
     );
   }
   const from = address(positionals[0]!);
