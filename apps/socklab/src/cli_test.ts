@@ -150,12 +150,18 @@ describe("every command", () => {
   test.each(ENTRIES)("%s refuses a stray argument: one line, exit code 2", async (name, entry) => {
     const command = await loadCommand(entry);
     const io = capture();
-    const first = name === "address" ? ["tcp://localhost:1"] : [];
+    const first =
+      name === "address" ? ["tcp://localhost:1"] : name === "scan" ? ["127.0.0.1", "80"] : [];
     const args = [...first, "8080", ...(await harmless(command))];
     const code = await runCommand(command, args, { ...io, signal: AbortSignal.abort() });
     expect(code).toBe(2);
     expect(io.out()).toBe("");
-    const takes = name === "address" ? "at most 1 argument" : "options only";
+    const takes =
+      name === "address"
+        ? "at most 1 argument"
+        : name === "scan"
+          ? "at most 2 arguments"
+          : "options only";
     const hint = "port" in command.options ? " (did you mean --port 8080?)" : "";
     expect(io.err()).toBe(
       `socklab ${name}: Cannot use "8080": ${name} takes ${takes}${hint}\nRun "socklab ${name} --help" for usage.\n`,
