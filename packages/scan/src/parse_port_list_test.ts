@@ -14,6 +14,7 @@ describe("parsePortList()", () => {
     ["65535", [65535]],
     ["https", [443]],
     ["ssh-telnet", [22, 23]],
+    ["20-22,80,https,22", [20, 21, 22, 80, 443]],
   ])("reads %j as %j", (text, ports) => {
     expect(parsePortList(text)).toEqual(ports);
   });

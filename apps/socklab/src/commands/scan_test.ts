@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { createServer } from "node:net";
 import { runPython } from "@socklab/core/testing";
 import { describe, expect, onTestFinished, test } from "vitest";
-import { runCli } from "../_test_cli.ts";
+import { runCli, startCli } from "../_test_cli.ts";
 
 async function openPort(): Promise<number> {
   const server = createServer((socket) => socket.destroy());
@@ -110,6 +110,31 @@ describe("socklab scan", () => {
     ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe(`${silent.address().port}/udp open|filtered\n`);
+  });
+
+  test("SIGTERM ends a scan at once (its sockets closed), with a note and exit code 1", async () => {
+    const silent = createSocket("udp4");
+    silent.bind(0, "127.0.0.1");
+    await once(silent, "listening");
+    onTestFinished(() => {
+      silent.close();
+    });
+    const received = once(silent, "message");
+    const cli = startCli([
+      "scan",
+      "-u",
+      "--timeout",
+      "60s",
+      "127.0.0.1",
+      String(silent.address().port),
+    ]);
+    await received; // the probe is out; the scan waits for its 60 s timeout
+    const r = await cli.stop("SIGTERM");
+    expect(r).toMatchObject({
+      code: 1,
+      stdout: "",
+      stderr: "socklab scan: stopped after 0 of 1 ports\n",
+    });
   });
 
   test.each([
