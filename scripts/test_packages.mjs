@@ -132,6 +132,21 @@ const CHECKS = {
     return "TCP client to a Python UNIX echo server through the relay";
   },
 
+  async "@socklab/scan"(example) {
+    const py = start("python3", ["-u", "-c", PY_TCP_OPEN_AND_CLOSED]);
+    const [, open, closed] = await py.waitFor(/^(\d+) (\d+)$/);
+    const { stdout } = await run("node", [`${example}.mjs`, "127.0.0.1", `${open},${closed}`], {
+      cwd: project,
+      quiet: true,
+    });
+    expect(
+      stdout.trim() === `${open} open\n${closed} closed`,
+      `unexpected output ${JSON.stringify(stdout)}`,
+    );
+    await py.kill();
+    return "scanTcp found Python's listener open and a freed port closed";
+  },
+
   async socklab() {
     const { stdout } = await run("npx", ["--no-install", "socklab", "--version"], {
       cwd: project,
@@ -202,6 +217,19 @@ data = b""
 while len(data) < 12 and (chunk := s.recv(1024)):
     data += chunk
 print(data)
+`;
+
+const PY_TCP_OPEN_AND_CLOSED = `
+import signal, socket
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(8)
+freed = socket.socket()
+freed.bind(("127.0.0.1", 0))
+closed = freed.getsockname()[1]
+freed.close()
+print(listener.getsockname()[1], closed, flush=True)
+signal.pause()
 `;
 
 async function main() {

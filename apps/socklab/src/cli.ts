@@ -85,6 +85,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: "Listen on one address and relay each client to another, like socat's fork",
   },
   {
+    name: "scan",
+    module: "scan",
+    summary: "Scan TCP or UDP ports of a host, like nc -z: open, closed or filtered per port",
+  },
+  {
     name: "address",
     module: "address",
     summary: "Explain an address: its parts, what a host resolves to, port and path checks",

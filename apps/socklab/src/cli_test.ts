@@ -152,6 +152,7 @@ const VALID_POSITIONALS: Record<string, string[]> = {
   connect: ["127.0.0.1", "9"],
   listen: ["127.0.0.1", "0"],
   relay: ["tcp://127.0.0.1:0", "tcp://127.0.0.1:9"],
+  scan: ["127.0.0.1", "80"],
 };
 
 describe("every command", () => {
