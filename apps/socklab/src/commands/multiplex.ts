@@ -1,6 +1,6 @@
 import { chat, echo, Multiplexer, raiseFileLimit } from "@socklab/multiplex";
 import { defineCommand, UsageError } from "../command.ts";
-import { hostOption, integer, optionalPathOption, portOption, seconds } from "../options.ts";
+import { durationOption, hostOption, integer, optionalPathOption, portOption } from "../options.ts";
 import { logMultiplexer } from "./_mux_log.ts";
 
 /** `socklab multiplex`: the tutorial's select() server (3.4), with the echo line switched on. */
@@ -25,13 +25,11 @@ export default defineCommand({
   options: {
     host: hostOption,
     port: portOption,
-    timeout: {
-      type: "string",
-      valueName: "SECONDS",
-      default: "5",
-      description: "Print the Unix time after this long without any event (0: never)",
-      parse: seconds("timeout"),
-    },
+    timeout: durationOption(
+      "timeout",
+      "Print the Unix time after this long without any event (0: never)",
+      { default: "5" },
+    ),
     "max-connections": {
       type: "string",
       valueName: "N",
@@ -39,12 +37,10 @@ export default defineCommand({
       description: "Most connections at once; past it clients get a clear refusal",
       parse: integer("max-connections", 1, 10_000_000),
     },
-    "idle-timeout": {
-      type: "string",
-      valueName: "SECONDS",
-      description: "Close a connection after this long without traffic",
-      parse: seconds("idle-timeout"),
-    },
+    "idle-timeout": durationOption(
+      "idle-timeout",
+      "Close a connection after this long without traffic",
+    ),
     path: optionalPathOption(
       "Also serve a UNIX stream socket at PATH (@name: abstract), on the same loop",
     ),

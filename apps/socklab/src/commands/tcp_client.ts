@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { bytesRepr, parseEscapes, type StreamConnection, TimeoutError } from "@socklab/core";
 import { connectTcp } from "@socklab/tcp-client";
 import { defineCommand, UsageError } from "../command.ts";
-import { duration, hostOption, portOption } from "../options.ts";
+import { durationOption, hostOption, portOption } from "../options.ts";
 import type { Output } from "../output.ts";
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -67,13 +67,10 @@ export default defineCommand({
       type: "boolean",
       description: "Print received bytes as a Python bytes repr, one line per chunk received",
     },
-    timeout: {
-      type: "string",
-      valueName: "DURATION",
-      description:
-        "Connect timeout, and how long to wait for data (default 10s; --stdin waits forever unless given)",
-      parse: duration("timeout"),
-    },
+    timeout: durationOption(
+      "timeout",
+      "Connect timeout, and how long to wait for data (default 10s; --stdin waits forever unless given)",
+    ),
   },
   async run({ values, out, signal }) {
     const modes = [

@@ -4,7 +4,7 @@ import { createUdpSocket } from "@socklab/udp";
 import { defineCommand, UsageError } from "../command.ts";
 import {
   countOption,
-  duration,
+  durationOption,
   hostOption,
   integer,
   messageOption,
@@ -30,8 +30,8 @@ export default defineCommand({
   ].join("\n"),
   examples: [
     "socklab udp-client",
-    "socklab udp-client --message 'Hallo\\n' --count 5 --interval 200",
-    "socklab udp-client --wait-reply 500 --retries 2 --count 10",
+    "socklab udp-client --message 'Hallo\\n' --count 5 --interval 200ms",
+    "socklab udp-client --wait-reply 500ms --retries 2 --count 10",
     "socklab udp-client --host 127.0.0.1 --port 50001 --json",
   ],
   options: {
@@ -39,21 +39,12 @@ export default defineCommand({
     port: udpPortOption,
     message: messageOption("eighteen 1s"),
     count: countOption,
-    interval: {
-      type: "string",
-      short: "i",
-      valueName: "MS",
-      default: "0",
-      description: "Pause between datagrams (500, 500ms, 2s)",
-      parse: duration("interval"),
-    },
-    "wait-reply": {
-      type: "string",
-      short: "w",
-      valueName: "MS",
-      description: "Wait this long for each reply and print it; ends with a loss report",
-      parse: duration("wait-reply"),
-    },
+    interval: durationOption("interval", "Pause between datagrams", { short: "i", default: "0" }),
+    "wait-reply": durationOption(
+      "wait-reply",
+      "Wait this long for each reply and print it; ends with a loss report",
+      { short: "w" },
+    ),
     retries: {
       type: "string",
       short: "r",

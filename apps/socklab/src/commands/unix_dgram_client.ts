@@ -1,7 +1,7 @@
 import { ClosedError, TimeoutError } from "@socklab/core";
 import { openUnixDgram, type UnixDgramSocket } from "@socklab/unix-dgram";
 import { defineCommand, UsageError } from "../command.ts";
-import { countOption, duration, messageOption, pathOption } from "../options.ts";
+import { countOption, durationOption, messageOption, pathOption } from "../options.ts";
 import { datagramFields, datagramLine } from "./unix_dgram_server.ts";
 
 /** The tutorial's path (listing 3.11). */
@@ -26,7 +26,7 @@ export default defineCommand({
   examples: [
     "socklab unix-dgram-client",
     "socklab unix-dgram-client --message 'Hallo\\n' --count 3",
-    "socklab unix-dgram-client --bind auto --wait-reply 500",
+    "socklab unix-dgram-client --bind auto --wait-reply 500ms",
     "socklab unix-dgram-client --path /tmp/echo.sock --json --wait-reply 1s",
   ],
   options: {
@@ -42,14 +42,11 @@ export default defineCommand({
       valueName: "auto|PATH",
       description: "Bind a path so the server can reply: auto (a private temp path) or a path",
     },
-    "wait-reply": {
-      type: "string",
-      short: "w",
-      valueName: "MS",
-      description:
-        "Wait this long for a reply to each datagram and print it (binds auto if needed)",
-      parse: duration("wait-reply"),
-    },
+    "wait-reply": durationOption(
+      "wait-reply",
+      "Wait this long for a reply to each datagram and print it (binds auto if needed)",
+      { short: "w" },
+    ),
   },
   async run({ values, out, signal }) {
     const waitMs = values["wait-reply"];

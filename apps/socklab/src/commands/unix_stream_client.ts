@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { bytesRepr, isValidUtf8, type StreamConnection } from "@socklab/core";
 import { connectUnix, type UnixPath } from "@socklab/unix-stream";
 import { defineCommand, UsageError } from "../command.ts";
-import { duration, messageOption, pathOption } from "../options.ts";
+import { durationOption, messageOption, pathOption } from "../options.ts";
 import type { Output } from "../output.ts";
 
 /** The tutorial's path (listing 3.9). */
@@ -75,13 +75,7 @@ export default defineCommand({
       type: "boolean",
       description: "Print received bytes as Python bytes literals (b'...'), one line per chunk",
     },
-    timeout: {
-      type: "string",
-      short: "t",
-      valueName: "DURATION",
-      description: "Give up connecting after this long (500ms, 5s)",
-      parse: duration("timeout"),
-    },
+    timeout: durationOption("timeout", "Give up connecting after this long", { short: "t" }),
   },
   async run({ values, out, signal }) {
     const target: UnixPath = values.path;

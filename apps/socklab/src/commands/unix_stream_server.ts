@@ -7,7 +7,7 @@ import {
 } from "@socklab/core";
 import { listenUnix, parseFileMode, type UnixPath } from "@socklab/unix-stream";
 import { defineCommand } from "../command.ts";
-import { integer, pathOption, seconds } from "../options.ts";
+import { durationOption, integer, pathOption } from "../options.ts";
 import type { Output } from "../output.ts";
 
 /** The tutorial's path (listing 3.6). */
@@ -114,12 +114,10 @@ export default defineCommand({
       description: "Serve at most N clients at once; refuse (close) the others",
       parse: integer("max-connections", 1),
     },
-    "idle-timeout": {
-      type: "string",
-      valueName: "SECONDS",
-      description: "Close a connection that stays silent this long (default: never)",
-      parse: seconds("idle-timeout"),
-    },
+    "idle-timeout": durationOption(
+      "idle-timeout",
+      "Close a connection that stays silent this long (default: never)",
+    ),
   },
   async run({ values, out, signal }) {
     const target: UnixPath = values.path;
