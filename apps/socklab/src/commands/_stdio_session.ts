@@ -24,6 +24,7 @@ import {
 import { UsageError } from "../command.ts";
 import { duration } from "../options.ts";
 import { Output } from "../output.ts";
+import { hexdumpOption } from "./_traffic_dump.ts";
 
 /** The options `connect` and `listen` share. */
 export const STDIO_OPTIONS = {
@@ -42,12 +43,7 @@ export const STDIO_OPTIONS = {
     type: "boolean",
     description: "Only send: what arrives is discarded; done at the end of stdin",
   },
-  hexdump: {
-    type: "boolean",
-    short: "x",
-    description:
-      "Dump every chunk or datagram to stderr: > N bytes to …, < N bytes from …, xxd lines",
-  },
+  hexdump: hexdumpOption,
 } as const;
 
 /** Parsed values of {@linkcode STDIO_OPTIONS}. */

@@ -1,7 +1,8 @@
-import { bytesRepr } from "@socklab/core";
+import { bytesRepr, type StreamConnection } from "@socklab/core";
 import { type HelloWebOptions, helloWeb, listenTcp } from "@socklab/tcp-server";
 import { defineCommand } from "../command.ts";
 import { durationOption, hostOption, integer, portOption } from "../options.ts";
+import { hexdumpOption, trafficDump } from "./_traffic_dump.ts";
 
 /** How long handlers may finish their answer when the server is stopped. */
 const STOP_GRACE_MS = 2000;
@@ -54,6 +55,7 @@ export default defineCommand({
       "Close a keep-alive connection idle this long",
       { default: "5s", min: 1 },
     ),
+    hexdump: hexdumpOption,
     backlog: {
       type: "string",
       valueName: "N",
@@ -122,6 +124,16 @@ export default defineCommand({
         };
       }
     }
+    const dump = trafficDump(values.hexdump, out.stderr, "stream");
+    if (dump.enabled) {
+      const peer = (connection: StreamConnection): string => `tcp://${connection.remote}`;
+      const onReceive = options.onReceive;
+      options.onReceive = (data, connection) => {
+        onReceive?.(data, connection);
+        dump.received(peer(connection), data);
+      };
+      options.onSend = (data, connection) => dump.sent(peer(connection), data);
+    }
     const web = helloWeb(options);
     const server = await listenTcp({
       host: values.host,
@@ -133,6 +145,7 @@ export default defineCommand({
         : { maxConnections: values["max-connections"] }),
       ...(values.backlog === undefined ? {} : { backlog: values.backlog }),
     });
+    if (dump.enabled) server.on("close", (connection) => dump.forget(`tcp://${connection.remote}`));
     server.on("error", (err, connection) =>
       out.note(
         `socklab tcp-server: ${connection === undefined ? "" : `${connection.remote}: `}${err.message}`,

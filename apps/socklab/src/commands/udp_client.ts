@@ -10,6 +10,7 @@ import {
   messageOption,
   udpPortOption,
 } from "../options.ts";
+import { hexdumpOption, trafficDump } from "./_traffic_dump.ts";
 import { datagramFields, datagramLine } from "./udp_server.ts";
 
 /** The tutorial's datagram: `'1' * 18`, sent as ASCII. */
@@ -40,6 +41,7 @@ export default defineCommand({
     message: messageOption("eighteen 1s"),
     count: countOption,
     interval: durationOption("interval", "Pause between datagrams", { short: "i", default: "0" }),
+    hexdump: hexdumpOption,
     "wait-reply": durationOption(
       "wait-reply",
       "Wait this long for each reply and print it; ends with a loss report",
@@ -64,12 +66,15 @@ export default defineCommand({
     const socket = await createUdpSocket({ connect: { host: values.host, port: values.port } });
     const stop = (): void => void socket.close();
     signal.addEventListener("abort", stop, { once: true });
+    const dump = trafficDump(values.hexdump, out.stderr, "datagram");
+    const peer = `udp://${socket.remote ?? ""}`;
     let sent = 0;
     let replies = 0;
     let unanswered = 0;
     try {
       for (let i = 0; i < values.count && !signal.aborted; i++) {
         if (i > 0 && values.interval > 0) await sleep(values.interval, undefined, { signal });
+        dump.sent(peer, data);
         if (waitMs === undefined) {
           await socket.send(data);
           sent += 1;
@@ -89,6 +94,7 @@ export default defineCommand({
           });
           sent += attempts;
           replies += 1;
+          dump.received(peer, reply.data);
           out.event("reply", { ...datagramFields(reply), attempts }, () => {
             const line = datagramLine(reply, out, "reply from");
             return attempts > 1 ? `${line} (after ${attempts} attempts)` : line;
