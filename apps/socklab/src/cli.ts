@@ -5,6 +5,7 @@
  * @module
  */
 import { createRequire } from "node:module";
+import { nearest } from "./_nearest.ts";
 import type { Command, OptionSpecs } from "./command.ts";
 import { Output } from "./output.ts";
 import { type RunOptions, runCommand } from "./run_command.ts";
@@ -151,8 +152,13 @@ export async function main(argv: readonly string[], options: RunOptions = {}): P
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (entry === undefined) {
+    const guess = nearest(
+      name,
+      COMMANDS.map((c) => c.name),
+    );
+    const hint = guess === undefined ? "" : `: did you mean ${guess}?`;
     stderr.write(
-      `socklab: unknown command "${name}"\nRun "socklab --help" for the list of commands.\n`,
+      `socklab: Unknown command "${name}"${hint}\nRun "socklab --help" for the list of commands.\n`,
     );
     return 2;
   }

@@ -4,7 +4,7 @@ import { describe, expect, test } from "vitest";
 import { runCli } from "./_test_cli.ts";
 import { COMMANDS, loadCommand, main } from "./cli.ts";
 import { type Command, defineCommand, type OptionSpecs } from "./command.ts";
-import { integer } from "./options.ts";
+import { DURATION_HELP, durationOption, integer } from "./options.ts";
 import { runCommand } from "./run_command.ts";
 
 function capture() {
@@ -76,7 +76,23 @@ describe("the command frame", () => {
   test("an unknown option is a usage error with exit code 2", async () => {
     const io = capture();
     expect(await runCommand(demo, ["--nope"], io)).toBe(2);
-    expect(io.err()).toMatch(/^socklab demo: Unknown option '--nope'/);
+    expect(io.err()).toBe(
+      'socklab demo: Unknown option "--nope"\nRun "socklab demo --help" for usage.\n',
+    );
+  });
+  test("a misspelt option names the nearest one", async () => {
+    const io = capture();
+    expect(await runCommand(demo, ["--cuont", "2"], io)).toBe(2);
+    expect(io.err()).toBe(
+      'socklab demo: Unknown option "--cuont": did you mean --count?\nRun "socklab demo --help" for usage.\n',
+    );
+  });
+  test("an option without its value says so", async () => {
+    const io = capture();
+    expect(await runCommand(demo, ["--count"], io)).toBe(2);
+    expect(io.err()).toBe(
+      'socklab demo: Cannot use --count without a value\nRun "socklab demo --help" for usage.\n',
+    );
   });
   test("a bug prints a stack and exits 1", async () => {
     const io = capture();
@@ -117,7 +133,20 @@ describe("socklab", () => {
     const io = capture();
     expect(await main(["nope"], io)).toBe(2);
     expect(io.err()).toBe(
-      'socklab: unknown command "nope"\nRun "socklab --help" for the list of commands.\n',
+      'socklab: Unknown command "nope"\nRun "socklab --help" for the list of commands.\n',
+    );
+  });
+  test.each([
+    ["tcp-sever", "tcp-server"],
+    ["udpclient", "udp-client"],
+    ["unix-stream-clinet", "unix-stream-client"],
+    ["multiplx", "multiplex"],
+    ["conect", "connect"],
+  ])("a misspelt command %s names %s", async (typed, meant) => {
+    const io = capture();
+    expect(await main([typed], io)).toBe(2);
+    expect(io.err()).toBe(
+      `socklab: Unknown command "${typed}": did you mean ${meant}?\nRun "socklab --help" for the list of commands.\n`,
     );
   });
   test("--version prints the version as a real process", async () => {
@@ -196,4 +225,75 @@ describe("every command", () => {
         'socklab tcp-server: Cannot use "8080": tcp-server takes options only (did you mean --port 8080?)\nRun "socklab tcp-server --help" for usage.\n',
     });
   });
+
+  test.each(ENTRIES)("%s: a misspelt option names the nearest one", async (name, entry) => {
+    const command = await loadCommand(entry);
+    const option = Object.keys(command.options).find((o) => o.length >= 4) ?? "json";
+    const typo = `${option.slice(0, -2)}${option.at(-1)}${option.at(-2)}`;
+    const io = capture();
+    const code = await runCommand(command, [`--${typo}`], { ...io, signal: AbortSignal.abort() });
+    expect(code).toBe(2);
+    expect(io.err()).toBe(
+      `socklab ${name}: Unknown option "--${typo}": did you mean --${option}?\nRun "socklab ${name} --help" for usage.\n`,
+    );
+  });
+
+  test.each(ENTRIES)("%s: an unknown option far from all gets no guess", async (name, entry) => {
+    const command = await loadCommand(entry);
+    const io = capture();
+    const code = await runCommand(command, ["--zzzzzzzz"], { ...io, signal: AbortSignal.abort() });
+    expect(code).toBe(2);
+    const advice =
+      (command.maxPositionals ?? 0) > 0
+        ? ' (an argument starting with "-" goes after "--": -- "--zzzzzzzz")'
+        : "";
+    expect(io.err()).toBe(
+      `socklab ${name}: Unknown option "--zzzzzzzz"${advice}\nRun "socklab ${name} --help" for usage.\n`,
+    );
+  });
+
+  const PORTS = ENTRIES.flatMap(([name, entry]) =>
+    ["-1", "70000"].map((port) => [name, port, entry] as const),
+  );
+  test.each(PORTS)("%s --port %s: the port must be 0-65535", async (name, port, entry) => {
+    const command = await loadCommand(entry);
+    if (!("port" in command.options)) return;
+    const io = capture();
+    const args = [...(await harmless(command)), "--port", port];
+    expect(await runCommand(command, args, { ...io, signal: AbortSignal.abort() })).toBe(2);
+    expect(io.err()).toBe(
+      `socklab ${name}: Cannot use --port "${port}": the port must be 0-65535\nRun "socklab ${name} --help" for usage.\n`,
+    );
+  });
+
+  test("durationOption() says the rule in its help line", () => {
+    const option = durationOption("timeout", "Give up after this long", { default: "10" });
+    expect(option.description).toBe(`Give up after this long (${DURATION_HELP})`);
+    expect(option.parse("1")).toBe(1000);
+  });
+
+  test.each(ENTRIES)(
+    "%s: every duration takes seconds or a unit, and says so",
+    async (name, entry) => {
+      const command = await loadCommand(entry);
+      const durations = Object.entries(command.options).filter(
+        ([, spec]) => spec.valueName === "DURATION",
+      );
+      for (const [option, spec] of durations) {
+        // connect, listen and relay build their options in their own files, not all with the line yet.
+        if (!["connect", "listen", "relay"].includes(name)) {
+          expect(spec.description, option).toContain(DURATION_HELP);
+        }
+        expect(spec.parse!("2"), option).toBe(2000);
+        expect(spec.parse!("1.5"), option).toBe(1500);
+        expect(spec.parse!("500ms"), option).toBe(500);
+        expect(spec.parse!("1m"), option).toBe(60_000);
+        expect(() => spec.parse!("soon"), option).toThrow(`Cannot use --${option} "soon"`);
+      }
+      const named = Object.keys(command.options).filter((o) =>
+        /timeout|interval|wait|linger|grace/.test(o),
+      );
+      expect(durations.map(([o]) => o)).toEqual(named);
+    },
+  );
 });

@@ -4,7 +4,14 @@
  *
  * @module
  */
-import { hostKind, parseEscapes, parsePort, parseUnixPath, type UnixPath } from "@socklab/core";
+import {
+  hostKind,
+  parseDuration,
+  parseEscapes,
+  parsePort,
+  parseUnixPath,
+  type UnixPath,
+} from "@socklab/core";
 import type { OptionSpec } from "./command.ts";
 
 /**
@@ -31,34 +38,67 @@ export function integer(
   };
 }
 
+/** What every duration option's help says about its values. */
+export const DURATION_HELP = "seconds, or with a unit: 500ms, 2s, 1m";
+
 /**
- * Reads a duration in milliseconds (`500`, `500ms`, `5s`, `1.5s`, `2m`).
+ * Reads a duration the one way every command does: seconds by default, or with a
+ * unit (`500ms`, `2s`, `1m`, `1h`), through core's `parseDuration`.
  *
  * @param name The option's name, for the message.
- * @returns A parser giving milliseconds.
+ * @param min The shortest duration allowed, in milliseconds (default 0).
+ * @returns A parser giving milliseconds, for {@linkcode OptionSpec.parse}.
+ * @example
+ * ```ts
+ * import { duration } from "./options.ts";
+ * duration("timeout")("2"); // 2000
+ * duration("timeout")("500ms"); // 500
+ * ```
  */
-export function duration(name: string): (value: string) => number {
+export function duration(name: string, min = 0): (value: string) => number {
   return (value) => {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-    if (match === null)
-      throw rangeError(
-        `Cannot use --${name} "${value}": expected a duration such as 500, 500ms, 5s or 2m`,
-      );
-    const unit = match[2] ?? "ms";
-    return Math.round(Number(match[1]) * (unit === "m" ? 60_000 : unit === "s" ? 1000 : 1));
+    const ms = parseDuration(value, `--${name}`);
+    if (ms < min) {
+      throw rangeError(`Cannot use --${name} "${value}": it must be at least ${min} ms`);
+    }
+    return ms;
   };
 }
 
 /**
- * Reads seconds (`5`, `0.5`, `5s`, `500ms`) as milliseconds, for the tutorial's idle timeout.
+ * Declares a duration option: its help line ends with the one rule for durations
+ * ({@linkcode DURATION_HELP}) and its value is milliseconds.
  *
- * @param name The option's name, for the message.
- * @returns A parser giving milliseconds.
+ * @param name The option's long name (`timeout`), for messages.
+ * @param description What the duration is for, one line without the units.
+ * @param extra The default as written (`"5"`, `"10s"`), a short alias, the smallest value in ms.
+ * @returns The option spec.
+ * @example
+ * ```ts
+ * import { durationOption } from "./options.ts";
+ * const timeout = durationOption("timeout", "Give up after this long", { default: "10" });
+ * timeout.parse("1"); // 1000
+ * ```
  */
-export function seconds(name: string): (value: string) => number {
-  const ms = duration(name);
-  return (value) =>
-    /^\d+(\.\d+)?$/.test(value.trim()) ? Math.round(Number(value) * 1000) : ms(value);
+export function durationOption<const D extends string | undefined = undefined>(
+  name: string,
+  description: string,
+  extra: { default?: D; short?: string; min?: number } = {},
+): {
+  type: "string";
+  valueName: "DURATION";
+  description: string;
+  parse: (value: string) => number;
+  short?: string;
+} & (D extends string ? { default: D } : unknown) {
+  return {
+    type: "string",
+    valueName: "DURATION",
+    description: `${description} (${DURATION_HELP})`,
+    parse: duration(name, extra.min ?? 0),
+    ...(extra.short === undefined ? {} : { short: extra.short }),
+    ...(extra.default === undefined ? {} : { default: extra.default }),
+  } as never;
 }
 
 function rangeError(message: string): RangeError {
@@ -87,14 +127,29 @@ export const portOption = {
   valueName: "PORT",
   default: "50000",
   description: "Port 0-65535 or a service name (0 lets the system pick)",
-  parse: (value: string) => parsePort(value),
+  parse: (value: string) => portNumber(value, "tcp"),
 } as const satisfies OptionSpec<number>;
 
 /** The same for UDP, where service names are looked up for udp. */
 export const udpPortOption = {
   ...portOption,
-  parse: (value: string) => parsePort(value, "udp"),
+  parse: (value: string) => portNumber(value, "udp"),
 } as const satisfies OptionSpec<number>;
+
+/** `--port` through core's `parsePort`, with a number out of range named as the option. */
+function portNumber(value: string, protocol: "tcp" | "udp"): number {
+  if (/^\s*[-+]?\d+\s*$/.test(value) && !/^\d+$/.test(value.trim())) {
+    throw rangeError(`Cannot use --port "${value}": the port must be 0-65535`);
+  }
+  try {
+    return parsePort(value, protocol);
+  } catch (err) {
+    if (/^\d+$/.test(value.trim())) {
+      throw rangeError(`Cannot use --port "${value}": the port must be 0-65535`);
+    }
+    throw err;
+  }
+}
 
 /**
  * `--path`: a UNIX socket path, or `@name` for a Linux abstract socket.

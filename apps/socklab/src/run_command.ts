@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { isUserFacingError } from "@socklab/core";
+import { nearest } from "./_nearest.ts";
 import { type Command, ExitCode, type OptionSpecs, UsageError } from "./command.ts";
 import { formatHelp } from "./format_help.ts";
 import { Output } from "./output.ts";
@@ -53,7 +54,7 @@ export async function runCommand<O extends OptionSpecs>(
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(argv, specs),
       allowPositionals: true,
       strict: true,
       options: Object.fromEntries(
@@ -68,8 +69,7 @@ export async function runCommand<O extends OptionSpecs>(
       ),
     });
   } catch (err) {
-    // Node's parseArgs adds hints on further lines; the first line says what is wrong.
-    return usageFailure(command, stderr, (err as Error).message.split("\n")[0]!);
+    return usageFailure(command, stderr, parseArgsMessage(command, specs, err as Error));
   }
   const raw = parsed.values as Record<string, unknown>;
   const out = new Output({
@@ -146,6 +146,62 @@ export async function runCommand<O extends OptionSpecs>(
     }
     options.signal?.removeEventListener("abort", stop);
   }
+}
+
+/**
+ * Joins a value that looks like a negative number to its option (`--port -1` becomes
+ * `--port=-1`), so the option's own check answers instead of parseArgs' "ambiguous".
+ */
+function joinNegativeValues(argv: readonly string[], specs: OptionSpecs): string[] {
+  const takesValue = (arg: string): boolean => {
+    const spec = arg.startsWith("--")
+      ? specs[arg.slice(2)]
+      : /^-[^-]$/.test(arg)
+        ? Object.values(specs).find((s) => s.short === arg[1])
+        : undefined;
+    return spec?.type === "string";
+  };
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      args.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    if (next !== undefined && /^-\d/.test(next) && takesValue(arg)) {
+      args.push(`${arg}=${next}`);
+      i += 1;
+    } else {
+      args.push(arg);
+    }
+  }
+  return args;
+}
+
+/** One line for what parseArgs refused: an unknown option gets the nearest known one. */
+function parseArgsMessage(command: Command<OptionSpecs>, specs: OptionSpecs, err: Error): string {
+  const code = (err as { code?: string }).code;
+  const unknown = /^Unknown option '([^']+)'/.exec(err.message)?.[1];
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && unknown !== undefined) {
+    const typed = unknown.replace(/^--?/, "").split("=")[0]!;
+    const names = Object.keys(specs);
+    const guess = unknown.startsWith("--") ? nearest(typed, names) : undefined;
+    if (guess !== undefined) return `Unknown option "${unknown}": did you mean --${guess}?`;
+    const positional =
+      (command.maxPositionals ?? 0) > 0
+        ? ` (an argument starting with "-" goes after "--": -- "${unknown}")`
+        : "";
+    return `Unknown option "${unknown}"${positional}`;
+  }
+  const ambiguous = /^Option '([^']+)' argument is ambiguous/.exec(err.message)?.[1];
+  if (ambiguous !== undefined) {
+    return `Cannot use ${ambiguous} without a value (a value starting with "-" goes as ${ambiguous}=-…)`;
+  }
+  const missing = /^Option '(?:-\w, )?(--[^ ']+) <value>' argument missing/.exec(err.message)?.[1];
+  if (missing !== undefined) return `Cannot use ${missing} without a value`;
+  // Node's parseArgs adds hints on further lines; the first line says what is wrong.
+  return err.message.split("\n")[0]!;
 }
 
 /** Why a positional argument is refused, with the option it was probably meant for. */

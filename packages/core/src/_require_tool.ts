@@ -1,12 +1,13 @@
 import { execFileSync } from "node:child_process";
 
 /** The programs the interop tests talk to, besides python3. */
-export type InteropTool = "socat" | "nc" | "curl";
+export type InteropTool = "socat" | "nc" | "curl" | "xxd";
 
 const INSTALL: Record<InteropTool, string> = {
   socat: "apt-get install socat",
   nc: "apt-get install netcat-openbsd",
   curl: "apt-get install curl",
+  xxd: "apt-get install xxd",
 };
 
 const found = new Map<InteropTool, boolean>();
@@ -28,7 +29,7 @@ function present(tool: InteropTool): boolean {
 }
 
 /**
- * Makes an interop test that needs `socat`, `nc` (OpenBSD) or `curl` skip when
+ * Makes an interop test that needs `socat`, `nc` (OpenBSD), `curl` or `xxd` skip when
  * one is missing, with the reason in the run's summary (`needs socat: apt-get
  * install socat`); under `CI=true` the test fails instead, so CI never passes by
  * skipping. Call it first in the test, with the test context's `skip`.

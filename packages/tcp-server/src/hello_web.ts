@@ -47,6 +47,8 @@ export interface HelloWebOptions {
   onRequest?: (request: HelloWebRequest) => void;
   /** Called with every chunk received, before it is parsed (for `--verbose` logs). */
   onReceive?: (data: Buffer, connection: StreamConnection) => void;
+  /** Called with every answer as it is written (for traffic dumps). */
+  onSend?: (data: Buffer, connection: StreamConnection) => void;
 }
 
 /** One answered request, as {@linkcode HelloWebOptions.onRequest} sees it. */
@@ -120,6 +122,7 @@ interface Shared {
   readonly graceMs: number;
   readonly onRequest: ((request: HelloWebRequest) => void) | undefined;
   readonly onReceive: ((data: Buffer, connection: StreamConnection) => void) | undefined;
+  readonly onSend: ((data: Buffer, connection: StreamConnection) => void) | undefined;
   readonly lineTooLong: string;
   readonly headTooLarge: string;
   readonly bodyTooLarge: string;
@@ -229,6 +232,7 @@ export function helloWeb(options: HelloWebOptions = {}): HelloWebHandler {
     ),
     onRequest: options.onRequest,
     onReceive: options.onReceive,
+    onSend: options.onSend,
     lineTooLong: `request line longer than ${maxHead} bytes`,
     headTooLarge: `request head longer than ${maxHead} bytes`,
     bodyTooLarge: `request body larger than ${maxBody} bytes`,
@@ -544,6 +548,7 @@ class WebConnection {
       bytes = shared.responses.error(head.status, head.reason, head.method === HEAD);
     }
     this.socket.write(bytes);
+    shared.onSend?.(bytes, this.conn);
     this.served += 1;
     if (shared.onRequest !== undefined) {
       shared.onRequest({

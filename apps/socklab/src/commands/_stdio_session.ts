@@ -9,7 +9,6 @@ import {
   formatTrafficDump,
   isUserFacingError,
   parseAddress,
-  parseDuration,
   type SocketAddress,
   type StreamConnection,
   type TrafficDirection,
@@ -23,7 +22,9 @@ import {
   stdioEnd,
 } from "@socklab/relay";
 import { UsageError } from "../command.ts";
+import { duration } from "../options.ts";
 import { Output } from "../output.ts";
+import { hexdumpOption } from "./_traffic_dump.ts";
 
 /** The options `connect` and `listen` share. */
 export const STDIO_OPTIONS = {
@@ -42,12 +43,7 @@ export const STDIO_OPTIONS = {
     type: "boolean",
     description: "Only send: what arrives is discarded; done at the end of stdin",
   },
-  hexdump: {
-    type: "boolean",
-    short: "x",
-    description:
-      "Dump every chunk or datagram to stderr: > N bytes to …, < N bytes from …, xxd lines",
-  },
+  hexdump: hexdumpOption,
 } as const;
 
 /** Parsed values of {@linkcode STDIO_OPTIONS}. */
@@ -128,13 +124,19 @@ export function eventOutput(out: Output): Output {
 }
 
 /**
- * Parses `--timeout` and the like with {@linkcode parseDuration}.
+ * Parses `--timeout` and the like: the shared parser {@linkcode duration} from
+ * options.ts (seconds by default, or with a unit), kept under this name for
+ * connect, listen and relay.
  *
  * @param name The option's name.
  * @returns A parser for an option spec.
+ * @example
+ * ```ts
+ * durationOption("timeout")("2"); // 2000
+ * ```
  */
 export function durationOption(name: string): (value: string) => number {
-  return (value) => parseDuration(value, `--${name}`);
+  return duration(name);
 }
 
 /** Writes traffic dumps to stderr when `-x` is given. */

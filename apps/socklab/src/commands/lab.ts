@@ -10,7 +10,7 @@ import { helloWeb } from "@socklab/tcp-server";
 import { createUdpSocket } from "@socklab/udp";
 import { bindUnixDgram } from "@socklab/unix-dgram";
 import { defineCommand } from "../command.ts";
-import { hostOption, integer, portOption, seconds } from "../options.ts";
+import { durationOption, hostOption, integer, portOption } from "../options.ts";
 import type { Output } from "../output.ts";
 import { logMultiplexer } from "./_mux_log.ts";
 
@@ -42,12 +42,12 @@ function banner(
     `  ${s.cyan("browser")}  ${web}                     → "Hallo Welt!" (3.1)`,
     `  ${s.cyan("curl")}     curl -v ${web}`,
     `  ${s.cyan("telnet")}   nc localhost ${port}   (or telnet) → every line echoed (3.4)`,
-    `  ${s.cyan("udp")}      npm run udp-client -- --wait-reply 500   or   nc -u localhost ${port}`,
+    `  ${s.cyan("udp")}      npm run udp-client -- --wait-reply 500ms or   nc -u localhost ${port}`,
     stream
       ? `  ${s.cyan("unix")}     npm run unix-stream-client   or   nc -U ${stream}`
       : undefined,
     dgram
-      ? `  ${s.cyan("unixgram")} npm run unix-dgram-client -- --bind auto --wait-reply 500`
+      ? `  ${s.cyan("unixgram")} npm run unix-dgram-client -- --bind auto --wait-reply 500ms`
       : undefined,
     `  ${s.cyan("python")}   python3 tutorial/listing_3_3_client.py   (and 3.5, 3.9, 3.11)`,
     "Every event is logged; a stats line comes whenever nothing happened for the idle timeout.",
@@ -79,13 +79,11 @@ export default defineCommand({
     port: portOption,
     "unix-path": { ...unixPath("stream"), default: "/tmp/unixsocket_tcp" },
     "unixgram-path": { ...unixPath("datagram"), default: "/tmp/unixsocket_udp" },
-    timeout: {
-      type: "string",
-      valueName: "SECONDS",
-      default: "5",
-      description: "Print the time and stats after this long without any event (0: never)",
-      parse: seconds("timeout"),
-    },
+    timeout: durationOption(
+      "timeout",
+      "Print the time and stats after this long without any event (0: never)",
+      { default: "5" },
+    ),
     "max-connections": {
       type: "string",
       valueName: "N",

@@ -1,7 +1,64 @@
-import { chat, echo, Multiplexer, raiseFileLimit } from "@socklab/multiplex";
+import {
+  chat,
+  echo,
+  Multiplexer,
+  type MuxConnection,
+  type MuxHandler,
+  raiseFileLimit,
+} from "@socklab/multiplex";
 import { defineCommand, UsageError } from "../command.ts";
-import { hostOption, integer, optionalPathOption, portOption, seconds } from "../options.ts";
+import { durationOption, hostOption, integer, optionalPathOption, portOption } from "../options.ts";
 import { logMultiplexer } from "./_mux_log.ts";
+import { hexdumpOption, type TrafficDump, trafficDump } from "./_traffic_dump.ts";
+
+/**
+ * Wraps a handler so every chunk a connection receives and every write to it is
+ * dumped: the handler sees one stand-in per connection, whose `write` and `send`
+ * dump before they write (the chat handler keeps connections and writes to others).
+ */
+function dumpingHandler(handler: MuxHandler, dump: TrafficDump): MuxHandler {
+  const standIns = new WeakMap<MuxConnection, MuxConnection>();
+  const peer = (c: MuxConnection): string => `${c.transport}://${c.peer} #${c.id}`;
+  const standIn = (c: MuxConnection): MuxConnection => {
+    let proxy = standIns.get(c);
+    if (proxy === undefined) {
+      proxy = new Proxy(c, {
+        get(target, key) {
+          if (key === "write") {
+            return (data: Uint8Array | string) => {
+              dump.sent(peer(target), typeof data === "string" ? Buffer.from(data) : data);
+              target.write(data);
+            };
+          }
+          if (key === "send") {
+            return (data: Uint8Array, maxPending: number) => {
+              dump.sent(peer(target), data);
+              return target.send(data, maxPending);
+            };
+          }
+          const value: unknown = Reflect.get(target, key, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      standIns.set(c, proxy);
+    }
+    return proxy;
+  };
+  return {
+    ...(handler.open === undefined ? {} : { open: (c) => handler.open!(standIn(c)) }),
+    data: (c, chunk) => {
+      dump.received(peer(c), chunk);
+      handler.data?.(standIn(c), chunk);
+    },
+    ...(handler.end === undefined ? {} : { end: (c) => handler.end!(standIn(c)) }),
+    close: (c, reason) => {
+      handler.close?.(standIn(c), reason);
+      dump.forget(peer(c));
+    },
+    ...(handler.datagram === undefined ? {} : { datagram: (d) => handler.datagram!(d) }),
+    ...(handler.shutdown === undefined ? {} : { shutdown: () => handler.shutdown!() }),
+  };
+}
 
 /** `socklab multiplex`: the tutorial's select() server (3.4), with the echo line switched on. */
 export default defineCommand({
@@ -25,13 +82,11 @@ export default defineCommand({
   options: {
     host: hostOption,
     port: portOption,
-    timeout: {
-      type: "string",
-      valueName: "SECONDS",
-      default: "5",
-      description: "Print the Unix time after this long without any event (0: never)",
-      parse: seconds("timeout"),
-    },
+    timeout: durationOption(
+      "timeout",
+      "Print the Unix time after this long without any event (0: never)",
+      { default: "5" },
+    ),
     "max-connections": {
       type: "string",
       valueName: "N",
@@ -39,12 +94,10 @@ export default defineCommand({
       description: "Most connections at once; past it clients get a clear refusal",
       parse: integer("max-connections", 1, 10_000_000),
     },
-    "idle-timeout": {
-      type: "string",
-      valueName: "SECONDS",
-      description: "Close a connection after this long without traffic",
-      parse: seconds("idle-timeout"),
-    },
+    "idle-timeout": durationOption(
+      "idle-timeout",
+      "Close a connection after this long without traffic",
+    ),
     path: optionalPathOption(
       "Also serve a UNIX stream socket at PATH (@name: abstract), on the same loop",
     ),
@@ -56,6 +109,7 @@ export default defineCommand({
       type: "boolean",
       description: "Relay raw bytes to every other client (like ncat --broker)",
     },
+    hexdump: hexdumpOption,
     "max-pending": {
       type: "string",
       valueName: "BYTES",
@@ -77,10 +131,13 @@ export default defineCommand({
         `socklab multiplex: the open-file limit is ${limit.soft} (hard ${limit.hard}); at most about ${Math.max(0, limit.soft - 64)} of --max-connections ${wanted} can be served`,
       );
     }
-    const handler =
+    const served =
       values.chat || values.broker
         ? chat({ names: values.chat, maxPending: values["max-pending"] })
         : echo();
+    const handler = values.hexdump
+      ? dumpingHandler(served, trafficDump(true, out.stderr, "stream"))
+      : served;
     const mux = new Multiplexer(handler, {
       idleTickMs: values.timeout,
       maxConnections: wanted,

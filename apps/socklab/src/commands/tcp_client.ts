@@ -2,8 +2,9 @@ import { once } from "node:events";
 import { bytesRepr, parseEscapes, type StreamConnection, TimeoutError } from "@socklab/core";
 import { connectTcp } from "@socklab/tcp-client";
 import { defineCommand, UsageError } from "../command.ts";
-import { duration, hostOption, portOption } from "../options.ts";
+import { durationOption, hostOption, portOption } from "../options.ts";
 import type { Output } from "../output.ts";
+import { hexdumpOption, trafficDump } from "./_traffic_dump.ts";
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -67,13 +68,11 @@ export default defineCommand({
       type: "boolean",
       description: "Print received bytes as a Python bytes repr, one line per chunk received",
     },
-    timeout: {
-      type: "string",
-      valueName: "DURATION",
-      description:
-        "Connect timeout, and how long to wait for data (default 10s; --stdin waits forever unless given)",
-      parse: duration("timeout"),
-    },
+    hexdump: hexdumpOption,
+    timeout: durationOption(
+      "timeout",
+      "Connect timeout, and how long to wait for data (default 10s; --stdin waits forever unless given)",
+    ),
   },
   async run({ values, out, signal }) {
     const modes = [
@@ -110,22 +109,29 @@ export default defineCommand({
         ),
       );
     }
-    const input = values.stdin ? new StdinPump(conn) : undefined;
+    const dump = trafficDump(values.hexdump, out.stderr, "stream");
+    const peer = `tcp://${conn.remote}`;
+    const send = (bytes: string | Buffer): Buffer => {
+      const buffer = typeof bytes === "string" ? Buffer.from(bytes, "latin1") : bytes;
+      dump.sent(peer, buffer);
+      return buffer;
+    };
+    const input = values.stdin ? new StdinPump(conn, (chunk) => send(chunk)) : undefined;
     let sent: Promise<void>;
     if (input !== undefined) {
       sent = input.run();
     } else if (values.send !== undefined) {
-      sent = conn.end(values.send);
+      sent = conn.end(send(values.send));
     } else {
       // No half-close after a request: some HTTP servers take it for a client that gave up.
-      sent = conn.write(`GET ${values.path ?? "/"} HTTP/1.0\r\n\r\n`);
+      sent = conn.write(send(`GET ${values.path ?? "/"} HTTP/1.0\r\n\r\n`));
     }
     let sendError: unknown;
     const sendDone = sent.catch((err: unknown) => {
       sendError = err;
     });
     try {
-      await printReceived(conn, out, values.repr);
+      await printReceived(conn, out, values.repr, (chunk) => dump.received(peer, chunk));
       if (input !== undefined) {
         // The server is done: stop reading stdin, as nc does; a failed send no longer matters.
         input.stop();
@@ -149,9 +155,15 @@ export default defineCommand({
 });
 
 /** Writes every chunk received to stdout, as it is, as a repr line, or as a JSON event. */
-async function printReceived(conn: StreamConnection, out: Output, repr: boolean): Promise<void> {
+async function printReceived(
+  conn: StreamConnection,
+  out: Output,
+  repr: boolean,
+  dump: (chunk: Buffer) => void,
+): Promise<void> {
   const stdout = out.stdout;
   for await (const chunk of conn) {
+    dump(chunk);
     if (out.json) {
       out.event("received", { bytes: chunk.length, data: chunk.toString("base64") }, "");
     } else if (repr) {
@@ -167,10 +179,12 @@ async function printReceived(conn: StreamConnection, out: Output, repr: boolean)
 /** Copies stdin to the connection with backpressure, then half-closes. */
 class StdinPump {
   readonly #conn: StreamConnection;
+  readonly #dump: (chunk: Buffer) => Buffer;
   #stopped = false;
 
-  constructor(conn: StreamConnection) {
+  constructor(conn: StreamConnection, dump: (chunk: Buffer) => Buffer) {
     this.#conn = conn;
+    this.#dump = dump;
   }
 
   async run(): Promise<void> {
@@ -182,7 +196,7 @@ class StdinPump {
     try {
       for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
         if (failure !== undefined) break;
-        const written = conn.write(chunk);
+        const written = conn.write(this.#dump(chunk));
         written.catch(record);
         if (conn.socket.writableNeedDrain) await written;
       }

@@ -1,28 +1,13 @@
-import { bytesRepr } from "@socklab/core";
+import { bytesRepr, type StreamConnection } from "@socklab/core";
 import { type HelloWebOptions, helloWeb, listenTcp } from "@socklab/tcp-server";
 import { defineCommand } from "../command.ts";
-import { duration, hostOption, integer, portOption } from "../options.ts";
+import { durationOption, hostOption, integer, portOption } from "../options.ts";
+import { hexdumpOption, trafficDump } from "./_traffic_dump.ts";
 
 /** How long handlers may finish their answer when the server is stopped. */
 const STOP_GRACE_MS = 2000;
 /** Log lines are held this long at most, then written together (each write to a pipe wakes its reader). */
 const LOG_FLUSH_MS = 50;
-
-function positiveDuration(name: string): (value: string) => number {
-  const parse = duration(name);
-  return (value) => {
-    const ms = parse(value);
-    if (ms < 1 || ms > 2 ** 31 - 1) {
-      throw Object.assign(
-        new RangeError(
-          `Cannot use --${name} "${value}": it must be at least 1 ms (and under 24 days)`,
-        ),
-        { code: "ERR_SOCKLAB_INVALID_OPTION" },
-      );
-    }
-    return ms;
-  };
-}
 
 /** `socklab tcp-server`: the tutorial's web server (listing 3.2), serving until stopped. */
 export default defineCommand({
@@ -60,20 +45,17 @@ export default defineCommand({
       description: "Serve at most N connections at once; more get 503 (default: no limit)",
       parse: integer("max-connections", 1),
     },
-    "header-timeout": {
-      type: "string",
-      valueName: "DURATION",
-      default: "10s",
-      description: "Time a client has to send a whole request head, else 408",
-      parse: positiveDuration("header-timeout"),
-    },
-    "keep-alive-timeout": {
-      type: "string",
-      valueName: "DURATION",
-      default: "5s",
-      description: "Close a keep-alive connection idle this long",
-      parse: positiveDuration("keep-alive-timeout"),
-    },
+    "header-timeout": durationOption(
+      "header-timeout",
+      "Time a client has to send a whole request head, else 408",
+      { default: "10s", min: 1 },
+    ),
+    "keep-alive-timeout": durationOption(
+      "keep-alive-timeout",
+      "Close a keep-alive connection idle this long",
+      { default: "5s", min: 1 },
+    ),
+    hexdump: hexdumpOption,
     backlog: {
       type: "string",
       valueName: "N",
@@ -142,6 +124,16 @@ export default defineCommand({
         };
       }
     }
+    const dump = trafficDump(values.hexdump, out.stderr, "stream");
+    if (dump.enabled) {
+      const peer = (connection: StreamConnection): string => `tcp://${connection.remote}`;
+      const onReceive = options.onReceive;
+      options.onReceive = (data, connection) => {
+        onReceive?.(data, connection);
+        dump.received(peer(connection), data);
+      };
+      options.onSend = (data, connection) => dump.sent(peer(connection), data);
+    }
     const web = helloWeb(options);
     const server = await listenTcp({
       host: values.host,
@@ -153,6 +145,7 @@ export default defineCommand({
         : { maxConnections: values["max-connections"] }),
       ...(values.backlog === undefined ? {} : { backlog: values.backlog }),
     });
+    if (dump.enabled) server.on("close", (connection) => dump.forget(`tcp://${connection.remote}`));
     server.on("error", (err, connection) =>
       out.note(
         `socklab tcp-server: ${connection === undefined ? "" : `${connection.remote}: `}${err.message}`,

@@ -4,12 +4,13 @@ import { createUdpSocket } from "@socklab/udp";
 import { defineCommand, UsageError } from "../command.ts";
 import {
   countOption,
-  duration,
+  durationOption,
   hostOption,
   integer,
   messageOption,
   udpPortOption,
 } from "../options.ts";
+import { hexdumpOption, trafficDump } from "./_traffic_dump.ts";
 import { datagramFields, datagramLine } from "./udp_server.ts";
 
 /** The tutorial's datagram: `'1' * 18`, sent as ASCII. */
@@ -30,8 +31,8 @@ export default defineCommand({
   ].join("\n"),
   examples: [
     "socklab udp-client",
-    "socklab udp-client --message 'Hallo\\n' --count 5 --interval 200",
-    "socklab udp-client --wait-reply 500 --retries 2 --count 10",
+    "socklab udp-client --message 'Hallo\\n' --count 5 --interval 200ms",
+    "socklab udp-client --wait-reply 500ms --retries 2 --count 10",
     "socklab udp-client --host 127.0.0.1 --port 50001 --json",
   ],
   options: {
@@ -39,21 +40,13 @@ export default defineCommand({
     port: udpPortOption,
     message: messageOption("eighteen 1s"),
     count: countOption,
-    interval: {
-      type: "string",
-      short: "i",
-      valueName: "MS",
-      default: "0",
-      description: "Pause between datagrams (500, 500ms, 2s)",
-      parse: duration("interval"),
-    },
-    "wait-reply": {
-      type: "string",
-      short: "w",
-      valueName: "MS",
-      description: "Wait this long for each reply and print it; ends with a loss report",
-      parse: duration("wait-reply"),
-    },
+    interval: durationOption("interval", "Pause between datagrams", { short: "i", default: "0" }),
+    hexdump: hexdumpOption,
+    "wait-reply": durationOption(
+      "wait-reply",
+      "Wait this long for each reply and print it; ends with a loss report",
+      { short: "w" },
+    ),
     retries: {
       type: "string",
       short: "r",
@@ -73,12 +66,15 @@ export default defineCommand({
     const socket = await createUdpSocket({ connect: { host: values.host, port: values.port } });
     const stop = (): void => void socket.close();
     signal.addEventListener("abort", stop, { once: true });
+    const dump = trafficDump(values.hexdump, out.stderr, "datagram");
+    const peer = `udp://${socket.remote ?? ""}`;
     let sent = 0;
     let replies = 0;
     let unanswered = 0;
     try {
       for (let i = 0; i < values.count && !signal.aborted; i++) {
         if (i > 0 && values.interval > 0) await sleep(values.interval, undefined, { signal });
+        dump.sent(peer, data);
         if (waitMs === undefined) {
           await socket.send(data);
           sent += 1;
@@ -98,6 +94,7 @@ export default defineCommand({
           });
           sent += attempts;
           replies += 1;
+          dump.received(peer, reply.data);
           out.event("reply", { ...datagramFields(reply), attempts }, () => {
             const line = datagramLine(reply, out, "reply from");
             return attempts > 1 ? `${line} (after ${attempts} attempts)` : line;

@@ -3,6 +3,7 @@ import { createUdpSocket, type UdpDatagram } from "@socklab/udp";
 import { defineCommand } from "../command.ts";
 import { hostOption, udpPortOption } from "../options.ts";
 import type { Output } from "../output.ts";
+import { hexdumpOption, trafficDump } from "./_traffic_dump.ts";
 
 /**
  * The line for one datagram: `datagram from 127.0.0.1:40390 (18 bytes): 111111111111111111`.
@@ -76,6 +77,7 @@ export default defineCommand({
     host: hostOption,
     port: udpPortOption,
     echo: { type: "boolean", short: "e", description: "Send each datagram back to its sender" },
+    hexdump: hexdumpOption,
     once: {
       type: "boolean",
       description: "Stop after the first datagram, as the tutorial's server does",
@@ -97,20 +99,31 @@ export default defineCommand({
       const fields = out.json ? datagramFields(datagram) : NO_FIELDS;
       out.event("datagram", fields, () => datagramLine(datagram, out));
     };
+    const dump = trafficDump(values.hexdump, out.stderr, "datagram");
+    const peer = (datagram: UdpDatagram): string =>
+      `udp://${formatHostPort(datagram.from.host, datagram.from.port)}`;
     try {
       if (values.once) {
         // The tutorial's server: one datagram, then stop.
         for await (const datagram of socket) {
+          dump.received(peer(datagram), datagram.data);
           if (show) print(datagram);
-          if (values.echo) await socket.reply(datagram, datagram.data).catch(onEchoFailure);
+          if (values.echo) {
+            dump.sent(peer(datagram), datagram.data);
+            await socket.reply(datagram, datagram.data).catch(onEchoFailure);
+          }
           break;
         }
       } else {
         // Serving until stopped: each datagram handled as it arrives, no promise per datagram.
         const echo = values.echo;
         socket.onDatagram((datagram) => {
+          if (dump.enabled) dump.received(peer(datagram), datagram.data);
           if (show) print(datagram);
-          if (echo) socket.replyNow(datagram, datagram.data);
+          if (echo) {
+            if (dump.enabled) dump.sent(peer(datagram), datagram.data);
+            socket.replyNow(datagram, datagram.data);
+          }
         }, onEchoFailure);
         if (!signal.aborted) {
           await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));

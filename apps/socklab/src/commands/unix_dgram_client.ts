@@ -1,7 +1,8 @@
 import { ClosedError, TimeoutError } from "@socklab/core";
 import { openUnixDgram, type UnixDgramSocket } from "@socklab/unix-dgram";
 import { defineCommand, UsageError } from "../command.ts";
-import { countOption, duration, messageOption, pathOption } from "../options.ts";
+import { countOption, durationOption, messageOption, pathOption } from "../options.ts";
+import { hexdumpOption, trafficDump } from "./_traffic_dump.ts";
 import { datagramFields, datagramLine } from "./unix_dgram_server.ts";
 
 /** The tutorial's path (listing 3.11). */
@@ -26,7 +27,7 @@ export default defineCommand({
   examples: [
     "socklab unix-dgram-client",
     "socklab unix-dgram-client --message 'Hallo\\n' --count 3",
-    "socklab unix-dgram-client --bind auto --wait-reply 500",
+    "socklab unix-dgram-client --bind auto --wait-reply 500ms",
     "socklab unix-dgram-client --path /tmp/echo.sock --json --wait-reply 1s",
   ],
   options: {
@@ -42,14 +43,12 @@ export default defineCommand({
       valueName: "auto|PATH",
       description: "Bind a path so the server can reply: auto (a private temp path) or a path",
     },
-    "wait-reply": {
-      type: "string",
-      short: "w",
-      valueName: "MS",
-      description:
-        "Wait this long for a reply to each datagram and print it (binds auto if needed)",
-      parse: duration("wait-reply"),
-    },
+    hexdump: hexdumpOption,
+    "wait-reply": durationOption(
+      "wait-reply",
+      "Wait this long for a reply to each datagram and print it (binds auto if needed)",
+      { short: "w" },
+    ),
   },
   async run({ values, out, signal }) {
     const waitMs = values["wait-reply"];
@@ -76,10 +75,13 @@ export default defineCommand({
         `bound to ${out.style.cyan(socket.path)} (replies come here)`,
       );
     }
+    const dump = trafficDump(values.hexdump, out.stderr, "datagram");
+    const peer = `unixgram://${target}`;
     let sent = 0;
     let replies = 0;
     try {
       for (let i = 0; i < values.count && !signal.aborted; i++) {
+        dump.sent(peer, data);
         await socket.send(data);
         sent += 1;
         out.event(
@@ -101,6 +103,7 @@ export default defineCommand({
           throw err;
         }
         replies += 1;
+        dump.received(peer, reply.data);
         out.event("reply", datagramFields(reply), () => datagramLine(reply, out, "reply from"));
       }
     } catch (err) {

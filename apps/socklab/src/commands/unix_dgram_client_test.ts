@@ -102,7 +102,7 @@ describe("socklab unix-dgram-client", () => {
     const python = runPython(PRINTING_RECEIVER, [path]);
     onTestFinished(() => python.kill());
     await python.waitForLine(/^ready$/);
-    const result = await runCli(["unix-dgram-client", "--path", path, "--wait-reply", "200"]);
+    const result = await runCli(["unix-dgram-client", "--path", path, "--wait-reply", "200ms"]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
       `socklab unix-dgram-client: Cannot get a reply from "${path}": nothing arrived within 200 ms\n`,

@@ -10,6 +10,7 @@ import { bindUnixDgram, UNIX_DGRAM_RECEIVE_BUFFER, type UnixDatagram } from "@so
 import { defineCommand, UsageError } from "../command.ts";
 import { pathOption } from "../options.ts";
 import type { Output } from "../output.ts";
+import { hexdumpOption, trafficDump } from "./_traffic_dump.ts";
 
 /** Echo replies that may wait for receivers that do not read; past it they are dropped and counted. */
 const MAX_QUEUED_REPLIES = 64;
@@ -126,6 +127,7 @@ export default defineCommand({
       description: "Socket file permissions in octal (600: owner only, 666: everyone may send)",
       parse: parseMode,
     },
+    hexdump: hexdumpOption,
   },
   async run({ values, out, signal }) {
     const { path, abstract } = values.path;
@@ -176,9 +178,13 @@ export default defineCommand({
      * Prints and echoes one datagram. Serving, the echo never waits (`replyNow`);
      * with `--once` it is awaited, so the one reply is out before the server stops.
      */
+    const dump = trafficDump(values.hexdump, out.stderr, "datagram");
+    const peer = (datagram: UnixDatagram): string =>
+      datagram.from === undefined ? "an unbound socket" : `unixgram://${datagram.from}`;
     const handle = (datagram: UnixDatagram, once = false): Promise<void> | undefined => {
       datagrams += 1;
       bytes += datagram.data.length;
+      if (dump.enabled) dump.received(peer(datagram), datagram.data);
       if (show) {
         out.event("datagram", datagramFields(datagram), () => datagramLine(datagram, out));
       }
@@ -198,6 +204,7 @@ export default defineCommand({
         );
         return undefined;
       }
+      if (dump.enabled) dump.sent(peer(datagram), datagram.data);
       if (once) return socket.send(datagram.data, datagram.from).catch(onEchoFailure);
       socket.replyNow(datagram.data, datagram.from);
       return undefined;

@@ -203,7 +203,7 @@ describe("socklab unix-dgram-server", () => {
       "--bind",
       `@${name}-client`,
       "--wait-reply",
-      "2000",
+      "2",
     ]);
     expect(reply.code).toBe(0);
     expect(reply.stdout).toContain(`reply from @${name} (11 bytes): Hallo Welt!`);

@@ -2,8 +2,9 @@ import { once } from "node:events";
 import { bytesRepr, isValidUtf8, type StreamConnection } from "@socklab/core";
 import { connectUnix, type UnixPath } from "@socklab/unix-stream";
 import { defineCommand, UsageError } from "../command.ts";
-import { duration, messageOption, pathOption } from "../options.ts";
+import { durationOption, messageOption, pathOption } from "../options.ts";
 import type { Output } from "../output.ts";
+import { hexdumpOption, type TrafficDump, trafficDump } from "./_traffic_dump.ts";
 
 /** The tutorial's path (listing 3.9). */
 const TUTORIAL_PATH = "/tmp/unixsocket_tcp";
@@ -29,16 +30,29 @@ async function print(out: Output, chunk: Buffer, repr: boolean): Promise<void> {
 }
 
 /** Copies what the server sends to stdout until it closes its side. */
-async function receive(conn: StreamConnection, out: Output, repr: boolean): Promise<void> {
-  for await (const chunk of conn) await print(out, chunk, repr);
+async function receive(
+  conn: StreamConnection,
+  out: Output,
+  repr: boolean,
+  dump: TrafficDump,
+): Promise<void> {
+  for await (const chunk of conn) {
+    dump.received(`unix://${conn.remote}`, chunk);
+    await print(out, chunk, repr);
+  }
 }
 
 /** Copies stdin to the connection (each write waits until the kernel took the last one), then half-closes. */
-async function sendStdin(conn: StreamConnection, stdin: NodeJS.ReadableStream): Promise<number> {
+async function sendStdin(
+  conn: StreamConnection,
+  stdin: NodeJS.ReadableStream,
+  dump: TrafficDump,
+): Promise<number> {
   let sent = 0;
   for await (const chunk of stdin) {
     const bytes = chunk as Buffer;
     sent += bytes.length;
+    dump.sent(`unix://${conn.remote}`, bytes);
     await conn.write(bytes);
   }
   await conn.end();
@@ -75,13 +89,8 @@ export default defineCommand({
       type: "boolean",
       description: "Print received bytes as Python bytes literals (b'...'), one line per chunk",
     },
-    timeout: {
-      type: "string",
-      short: "t",
-      valueName: "DURATION",
-      description: "Give up connecting after this long (500ms, 5s)",
-      parse: duration("timeout"),
-    },
+    hexdump: hexdumpOption,
+    timeout: durationOption("timeout", "Give up connecting after this long", { short: "t" }),
   },
   async run({ values, out, signal }) {
     const target: UnixPath = values.path;
@@ -101,6 +110,7 @@ export default defineCommand({
       throw err;
     }
     const label = conn.remote;
+    const dump = trafficDump(values.hexdump, out.stderr, "stream");
     // Stdout carries the server's bytes only; what the client did goes to stderr (JSON: stdout).
     const status = (event: string, fields: Record<string, unknown>, line?: string): void => {
       if (out.json) out.event(event, fields, "");
@@ -120,8 +130,8 @@ export default defineCommand({
     try {
       let sent: number;
       if (values.stdin) {
-        const receiving = receive(conn, out, values.repr);
-        const sending = sendStdin(conn, process.stdin);
+        const receiving = receive(conn, out, values.repr, dump);
+        const sending = sendStdin(conn, process.stdin, dump);
         // A failed send (the server closed) must not leave us waiting for a reply, nor the
         // other way round; Promise.all reports the first failure.
         receiving.catch(stopStdin);
@@ -129,10 +139,11 @@ export default defineCommand({
         [, sent] = await Promise.all([receiving, sending]);
       } else {
         const message = values.message ?? Buffer.from(TUTORIAL_MESSAGE);
+        dump.sent(`unix://${label}`, message);
         await conn.end(message);
         sent = message.length;
         status("sent", { path: label, bytes: sent }, `sent ${sent} bytes to ${label}`);
-        await receive(conn, out, values.repr);
+        await receive(conn, out, values.repr, dump);
       }
       status("closed", { path: label, sent, received: conn.bytesRead });
     } catch (err) {

@@ -7,8 +7,9 @@ import {
 } from "@socklab/core";
 import { listenUnix, parseFileMode, type UnixPath } from "@socklab/unix-stream";
 import { defineCommand } from "../command.ts";
-import { integer, pathOption, seconds } from "../options.ts";
+import { durationOption, integer, pathOption } from "../options.ts";
 import type { Output } from "../output.ts";
+import { hexdumpOption, type TrafficDump, trafficDump } from "./_traffic_dump.ts";
 
 /** The tutorial's path (listing 3.6). */
 const TUTORIAL_PATH = "/tmp/unixsocket_tcp";
@@ -58,20 +59,27 @@ async function serveConnection(
   id: number,
   out: Output,
   echo: boolean,
+  dump: TrafficDump,
+  peer: string,
 ): Promise<void> {
   const show = !out.quiet || out.json;
   let held: Buffer | undefined;
   try {
     for await (const chunk of conn) {
+      if (dump.enabled) dump.received(peer, chunk);
       if (show) {
         const piece = held === undefined ? chunk : Buffer.concat([held, chunk]);
         const cut = incompleteTail(piece);
         held = cut === piece.length ? undefined : Buffer.from(piece.subarray(cut));
         showPiece(out, id, piece.subarray(0, cut));
       }
-      if (echo) await conn.write(chunk);
+      if (echo) {
+        if (dump.enabled) dump.sent(peer, chunk);
+        await conn.write(chunk);
+      }
     }
   } finally {
+    dump.forget(peer);
     if (held !== undefined) showPiece(out, id, held);
   }
 }
@@ -114,14 +122,14 @@ export default defineCommand({
       description: "Serve at most N clients at once; refuse (close) the others",
       parse: integer("max-connections", 1),
     },
-    "idle-timeout": {
-      type: "string",
-      valueName: "SECONDS",
-      description: "Close a connection that stays silent this long (default: never)",
-      parse: seconds("idle-timeout"),
-    },
+    hexdump: hexdumpOption,
+    "idle-timeout": durationOption(
+      "idle-timeout",
+      "Close a connection that stays silent this long (default: never)",
+    ),
   },
   async run({ values, out, signal }) {
+    const dump = trafficDump(values.hexdump, out.stderr, "stream");
     const target: UnixPath = values.path;
     const once = values.once;
     const echo = values.echo;
@@ -155,7 +163,7 @@ export default defineCommand({
         context.signal.addEventListener("abort", stop, { once: true });
         let reason: string | undefined;
         try {
-          await serveConnection(conn, id, out, echo);
+          await serveConnection(conn, id, out, echo, dump, `unix://${where} #${id}`);
         } catch (err) {
           // Our own close (stopping) ends the read with a ClosedError: not worth a word.
           if (!(err instanceof ClosedError)) {
