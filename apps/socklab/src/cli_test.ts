@@ -145,17 +145,29 @@ async function harmless(command: Command<OptionSpecs>): Promise<string[]> {
 }
 
 const ENTRIES = COMMANDS.map((c) => [c.name, c] as const);
+const TWO_ARGUMENTS: readonly string[] = ["connect", "listen", "relay"];
 
 describe("every command", () => {
   test.each(ENTRIES)("%s refuses a stray argument: one line, exit code 2", async (name, entry) => {
     const command = await loadCommand(entry);
     const io = capture();
-    const first = name === "address" ? ["tcp://localhost:1"] : [];
+    // connect, listen and relay take two addresses (or a host and a port): the third is stray.
+    const first =
+      name === "address"
+        ? ["tcp://localhost:1"]
+        : TWO_ARGUMENTS.includes(name)
+          ? ["127.0.0.1", "80"]
+          : [];
     const args = [...first, "8080", ...(await harmless(command))];
     const code = await runCommand(command, args, { ...io, signal: AbortSignal.abort() });
     expect(code).toBe(2);
     expect(io.out()).toBe("");
-    const takes = name === "address" ? "at most 1 argument" : "options only";
+    const takes =
+      name === "address"
+        ? "at most 1 argument"
+        : TWO_ARGUMENTS.includes(name)
+          ? "at most 2 arguments"
+          : "options only";
     const hint = "port" in command.options ? " (did you mean --port 8080?)" : "";
     expect(io.err()).toBe(
       `socklab ${name}: Cannot use "8080": ${name} takes ${takes}${hint}\nRun "socklab ${name} --help" for usage.\n`,

@@ -55,6 +55,7 @@ export default defineCommand({
     "socklab connect --recv-only tcp://[::1]:8080 > dump.bin",
   ],
   options,
+  maxPositionals: 2,
   async run(context) {
     try {
       return await run(context);

@@ -278,7 +278,7 @@ describe("socklab connect errors: one line, exit code 1 or 2", () => {
 
   test.each([
     [[], /Cannot start without an address/],
-    [["a", "b", "c"], /Cannot use "c": give one address/],
+    [["a", "b", "c"], /Cannot use "c": connect takes at most 2 arguments/],
     [["ftp://x:1"], /unknown scheme "ftp"/],
     [["tcp://127.0.0.1:0"], /port 0 is no server's port/],
     [

@@ -52,6 +52,7 @@ export default defineCommand({
     "socklab listen --broker tcp://127.0.0.1:50000",
   ],
   options,
+  maxPositionals: 2,
   async run(context) {
     try {
       return await run(context);

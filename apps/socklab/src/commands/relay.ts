@@ -54,6 +54,7 @@ export default defineCommand({
     "socklab relay -x --max-connections 10 tcp://:9000 tcp://example.org:80",
   ],
   options,
+  maxPositionals: 2,
   run,
 });
 
