@@ -12,9 +12,11 @@ import {
   STDIO_OPTIONS,
   streamSession,
 } from "./_stdio_session.ts";
+import { TLS_OPTIONS, tlsSettings } from "./_tls_options.ts";
 
 const options = {
   ...STDIO_OPTIONS,
+  ...TLS_OPTIONS,
   timeout: {
     type: "string",
     short: "w",
@@ -79,6 +81,7 @@ async function run({
     );
   }
   const log = eventOutput(out);
+  const tls = tlsSettings(values, log, [address]);
   if (address.transport === "udp" || address.transport === "unixgram") {
     const end = await openDatagram(address);
     log.event("connected", { remote: end.name }, `connected to ${end.name}`);
@@ -87,7 +90,7 @@ async function run({
   }
   let conn: Awaited<ReturnType<typeof connectStream>>;
   try {
-    conn = await connectStream(address, { timeoutMs: values.timeout, signal });
+    conn = await connectStream(address, { timeoutMs: values.timeout, signal, ...tls });
   } catch (err) {
     if (signal.aborted) return 0;
     throw err;
