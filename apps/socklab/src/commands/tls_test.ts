@@ -138,6 +138,52 @@ describe("socklab connect tls:// against openssl s_server", () => {
     20_000,
   );
 
+  test.runIf(needs("openssl"))(
+    "--cert and --key as a client certificate for a server that demands one; -x dumps plaintext",
+    async () => {
+      const dir = await testDir("tls");
+      const pem = await makeCertificate(dir);
+      // -Verify 1: s_server refuses a client without a certificate its -CAfile vouches for.
+      const server = startProcess("openssl", [
+        "s_server",
+        "-accept",
+        "127.0.0.1:0",
+        "-cert",
+        pem.cert,
+        "-key",
+        pem.key,
+        "-naccept",
+        "1",
+        "-Verify",
+        "1",
+        "-verify_return_error",
+        "-CAfile",
+        pem.cert,
+      ]);
+      const port = Number((await stdoutMatch(server, /ACCEPT 127\.0\.0\.1:(\d+)/))[1]);
+      const client = startSocklab([
+        "connect",
+        "-x",
+        "--ca",
+        pem.cert,
+        "--cert",
+        pem.cert,
+        "--key",
+        pem.key,
+        `tls://localhost:${port}`,
+      ]);
+      await client.stderrLine(/^connected to /);
+      client.child.stdin!.write("Hello TLS\n");
+      await stdoutMatch(server, /Hello TLS\n/);
+      client.child.stdin!.end();
+      expect(await client.exited).toBe(0);
+      expect(client.stderr()).toContain("> 10 bytes to ");
+      expect(client.stderr()).toContain("Hello TLS.");
+      expect(server.stdout().toString()).toMatch(/Client certificate[\s\S]*CN\s*=\s*localhost/);
+    },
+    20_000,
+  );
+
   test("a TLS option without a tls:// address is a usage error", async () => {
     const client = startSocklab(
       ["connect", "--insecure", "tcp://127.0.0.1:9"],
