@@ -42,7 +42,7 @@ export default defineCommand({
   usage: "[options] <address> | <host> <port>",
   description: [
     "Connects to the address and copies stdin to the peer and what arrives to stdout,",
-    "bytes untouched. Addresses: tcp://HOST:PORT, udp://HOST:PORT, unix:///PATH,",
+    "bytes untouched. Addresses: tcp://HOST:PORT, tls://HOST:PORT, udp://HOST:PORT, unix:///PATH,",
     "unixgram:///PATH, a path or @name (UNIX stream), HOST:PORT or HOST PORT (TCP; UDP with -u).",
     "",
     "Streams: the end of stdin half-closes the connection (a FIN) unless --no-shutdown;",
@@ -55,6 +55,7 @@ export default defineCommand({
     "socklab connect unix:///tmp/unixsocket_tcp < request.bin > answer.bin",
     "echo 1111 | socklab connect -x udp://127.0.0.1:50000",
     "socklab connect --recv-only tcp://[::1]:8080 > dump.bin",
+    "socklab connect --ca ca.pem tls://localhost:4433",
   ],
   options,
   maxPositionals: 2,
