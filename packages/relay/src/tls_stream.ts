@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { Duplex } from "node:stream";
 import {
   type ConnectionOptions,
+  type PeerCertificate,
   rootCertificates,
   type SecureContext,
   TLSSocket,
@@ -105,8 +106,11 @@ function describeTlsError(err: Error & { code?: string }): string {
       return `certificate has expired ${trust}`;
     case "CERT_NOT_YET_VALID":
       return `certificate is not yet valid ${trust}`;
-    case "ERR_TLS_CERT_ALTNAME_INVALID":
-      return `certificate is for another name: ${err.message.replace(/^.*?: /, "")} ${trust}`;
+    case "ERR_TLS_CERT_ALTNAME_INVALID": {
+      const { host, cert } = err as { host?: string; cert?: PeerCertificate };
+      const names = cert?.subjectaltname ?? (cert?.subject?.CN ? `CN=${cert.subject.CN}` : "");
+      return `certificate is not for "${host}"${names === "" ? "" : ` but for ${names}`} (use --insecure to accept it anyway)`;
+    }
     case "ECONNRESET":
       return "the peer closed the connection during the TLS handshake";
     default: {

@@ -81,6 +81,19 @@ describe("tls:// ends", () => {
     await conn.close();
   });
 
+  test("a certificate for other names is refused with the names it is for", async () => {
+    const made = await throwawayCertificate();
+    // 127.0.0.2 is loopback too, and not among the throwaway certificate's names.
+    const listener = await listenStream(parseAddress("tls://127.0.0.2:0"), async () => {}, {
+      tls: { cert: made.cert, key: made.key },
+    });
+    onTestFinished(() => listener.close({ graceMs: 0 }));
+    const uri = listener.addresses[0]!;
+    await expect(connectStream(parseAddress(uri), { tls: { ca: made.cert } })).rejects.toThrow(
+      `Cannot connect to "${uri}": certificate is not for "127.0.0.2" but for DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1 (use --insecure to accept it anyway)`,
+    );
+  });
+
   test("listenStream() wants a certificate and its key together", async () => {
     await expect(
       listenStream(parseAddress("tls://127.0.0.1:0"), async () => {}, { tls: { cert: "x" } }),
