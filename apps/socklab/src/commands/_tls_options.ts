@@ -62,31 +62,39 @@ function read(name: string, path: string): Buffer {
 /**
  * Reads the TLS options for the addresses of a command: the PEM files, a note on
  * stderr for --insecure, and the lines for a throwaway certificate and a failed
- * client handshake. The options on an address list with no `tls://` is a usage error.
+ * client handshake. TLS options with no `tls://` address are a usage error, and so
+ * are --ca and --insecure with no `tls://` address to connect to.
  *
  * @param values The parsed option values.
  * @param log Where events and notes go.
- * @param addresses The command's addresses.
+ * @param ends The address the command listens on and the one it connects to.
  * @returns Settings to spread into the connect, listen or relay options.
  * @throws {UsageError} for TLS options without a `tls://` address, or --key without --cert.
  * @example
  * ```ts
- * const conn = await connectStream(address, { timeoutMs, ...tlsSettings(values, log, [address]) });
+ * const conn = await connectStream(address, { timeoutMs, ...tlsSettings(values, log, { connect: address }) });
  * ```
  */
 export function tlsSettings(
   values: TlsValues,
   log: Output,
-  addresses: readonly SocketAddress[],
+  ends: { listen?: SocketAddress; connect?: SocketAddress },
 ): TlsSettings {
   const given = (["cert", "key", "ca", "insecure"] as const).filter(
     (name) => values[name] !== undefined && values[name] !== false,
   );
-  if (!addresses.some((a) => a.transport === "tls")) {
+  const connects = ends.connect?.transport === "tls";
+  if (!connects && ends.listen?.transport !== "tls") {
     if (given.length > 0) {
       throw new UsageError(`Cannot use --${given[0]} without a tls:// address`);
     }
     return {};
+  }
+  const verifies = given.find((name) => name === "ca" || name === "insecure");
+  if (!connects && verifies !== undefined) {
+    throw new UsageError(
+      `Cannot use --${verifies} without a tls:// address to connect to: a listener verifies no client`,
+    );
   }
   if ((values.cert === undefined) !== (values.key === undefined)) {
     throw new UsageError("Cannot use --cert without --key, or --key without --cert");

@@ -82,7 +82,7 @@ async function run({
     );
   }
   const log = eventOutput(out);
-  const tls = tlsSettings(values, log, [address]);
+  const tls = tlsSettings(values, log, { connect: address });
   if (address.transport === "udp" || address.transport === "unixgram") {
     const end = await openDatagram(address);
     log.event("connected", { remote: end.name }, `connected to ${end.name}`);

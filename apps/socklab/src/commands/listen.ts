@@ -73,7 +73,7 @@ async function run({
   checkStdioValues(values);
   const address = addressArguments(positionals, values.udp, "localhost");
   const log = eventOutput(out);
-  const tls = tlsSettings(values, log, [address]);
+  const tls = tlsSettings(values, log, { listen: address });
   if (address.transport === "udp" || address.transport === "unixgram") {
     if (values["keep-open"]) {
       throw new UsageError(

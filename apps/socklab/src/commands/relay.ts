@@ -96,7 +96,7 @@ async function run({
   if (streams(from)) {
     const relay = await relayStreams(from, to, {
       connectTimeoutMs: values["connect-timeout"],
-      ...tlsSettings(values, out, [from, to]),
+      ...tlsSettings(values, out, { listen: from, connect: to }),
       ...(values["max-connections"] === undefined
         ? {}
         : { maxConnections: values["max-connections"] }),

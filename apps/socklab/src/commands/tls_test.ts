@@ -184,6 +184,17 @@ describe("socklab connect tls:// against openssl s_server", () => {
     20_000,
   );
 
+  test("--insecure on a TLS listener is a usage error: it verifies no client", async () => {
+    const server = startSocklab(
+      ["listen", "--insecure", "tls://127.0.0.1:0"],
+      ["ignore", "pipe", "pipe"],
+    );
+    expect(await server.exited).toBe(2);
+    expect(server.stderr()).toMatch(
+      /^socklab listen: Cannot use --insecure without a tls:\/\/ address to connect to: a listener verifies no client\n/,
+    );
+  });
+
   test("a TLS option without a tls:// address is a usage error", async () => {
     const client = startSocklab(
       ["connect", "--insecure", "tcp://127.0.0.1:9"],
