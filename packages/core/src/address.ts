@@ -4,12 +4,12 @@
  * @module
  */
 
-/** The four transports of the tutorial: TCP, UDP, UNIX stream and UNIX datagram sockets. */
-export type Transport = "tcp" | "udp" | "unix" | "unixgram";
+/** The four transports of the tutorial (TCP, UDP, UNIX stream and UNIX datagram sockets), and TLS over TCP. */
+export type Transport = "tcp" | "tls" | "udp" | "unix" | "unixgram";
 
-/** An address of an IP socket (`tcp://127.0.0.1:50000`, `udp://[::1]:53`). */
+/** An address of an IP socket (`tcp://127.0.0.1:50000`, `udp://[::1]:53`, `tls://localhost:4433`). */
 export interface IpAddress {
-  readonly transport: "tcp" | "udp";
+  readonly transport: "tcp" | "tls" | "udp";
   /**
    * A literal IPv4 or IPv6 address (IPv6 without brackets, with an optional `%zone`),
    * a host name, or `""` for all interfaces, as in the tutorial.
@@ -32,10 +32,10 @@ export interface UnixAddress {
 export type SocketAddress = IpAddress | UnixAddress;
 
 /**
- * Whether an address is an IP (TCP or UDP) address.
+ * Whether an address is an IP (TCP, TLS or UDP) address.
  *
  * @param address The address.
- * @returns `true` for `tcp` and `udp`.
+ * @returns `true` for `tcp`, `tls` and `udp`.
  * @example
  * ```ts
  * import { isIpAddress } from "@socklab/core";
@@ -43,7 +43,7 @@ export type SocketAddress = IpAddress | UnixAddress;
  * ```
  */
 export function isIpAddress(address: SocketAddress): address is IpAddress {
-  return address.transport === "tcp" || address.transport === "udp";
+  return address.transport === "tcp" || address.transport === "tls" || address.transport === "udp";
 }
 
 /**

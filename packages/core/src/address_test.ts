@@ -14,6 +14,8 @@ describe("parseAddress()", () => {
     ["tcp://localhost:http", { transport: "tcp", host: "localhost", port: 80 }],
     ["TCP://Example.org:443/", { transport: "tcp", host: "Example.org", port: 443 }],
     ["tcp://[fe80::1%25eth0]:80", { transport: "tcp", host: "fe80::1%eth0", port: 80 }],
+    ["tls://localhost:4433", { transport: "tls", host: "localhost", port: 4433 }],
+    ["TLS://[::1]:https", { transport: "tls", host: "::1", port: 443 }],
     [
       "unix:///tmp/unixsocket_tcp",
       { transport: "unix", path: "/tmp/unixsocket_tcp", abstract: false },
@@ -68,7 +70,7 @@ describe("parseAddress()", () => {
     ],
     [
       "http://localhost:80",
-      'Cannot parse address "http://localhost:80": unknown scheme "http" (use tcp, udp, unix or unixgram)',
+      'Cannot parse address "http://localhost:80": unknown scheme "http" (use tcp, tls, udp, unix or unixgram)',
     ],
     [
       "tcp://[127.0.0.1]:80",
@@ -108,6 +110,7 @@ describe("formatAddress()", () => {
     [{ transport: "udp", host: "::1", port: 53 }, "udp://[::1]:53"],
     [{ transport: "tcp", host: "", port: 50000 }, "tcp://:50000"],
     [{ transport: "tcp", host: "fe80::1%eth0", port: 80 }, "tcp://[fe80::1%25eth0]:80"],
+    [{ transport: "tls", host: "127.0.0.1", port: 4433 }, "tls://127.0.0.1:4433"],
     [
       { transport: "unix", path: "/tmp/unixsocket_tcp", abstract: false },
       "unix:///tmp/unixsocket_tcp",
@@ -133,7 +136,7 @@ describe("parseAddress(formatAddress(a)) round-trips", () => {
     .filter((n) => !/^[0-9.]+$/.test(n));
   const host = fc.oneof(ipv4, ipv6, name, fc.constant(""));
   const ip = fc.record({
-    transport: fc.constantFrom("tcp" as const, "udp" as const),
+    transport: fc.constantFrom("tcp" as const, "tls" as const, "udp" as const),
     host,
     port: fc.integer({ min: 0, max: 65535 }),
   });

@@ -4,7 +4,7 @@ import { hostKind } from "./host.ts";
 import { parsePort } from "./port.ts";
 import { checkUnixPath } from "./unix_path_limit.ts";
 
-const TRANSPORTS: readonly Transport[] = ["tcp", "udp", "unix", "unixgram"];
+const TRANSPORTS: readonly Transport[] = ["tcp", "tls", "udp", "unix", "unixgram"];
 
 /** Options for {@linkcode parseAddress}. */
 export interface ParseAddressOptions {
@@ -18,7 +18,7 @@ export interface ParseAddressOptions {
  * Parses a socket address in URI form: `tcp://127.0.0.1:50000`, `udp://[::1]:53`,
  * `tcp://:50000` (all interfaces), `tcp://[fe80::1%25eth0]:80`,
  * `unix:///tmp/unixsocket_tcp`, `unix:relative/path`, `unix:@name` (Linux abstract),
- * `unixgram:///tmp/unixsocket_udp`. Ports may be service names (`tcp://localhost:http`).
+ * `unixgram:///tmp/unixsocket_udp`, `tls://localhost:4433` (TLS over TCP). Ports may be service names (`tcp://localhost:http`).
  * With `options.transport`, the scheme may be left out (`localhost:50000`, `/tmp/s`, `@name`).
  *
  * @param text The address as written.
@@ -46,25 +46,25 @@ export function parseAddress(text: string, options: ParseAddressOptions = {}): S
     match[2]!.startsWith("//")
   ) {
     throw new AddressError(
-      `Cannot parse address "${text}": unknown scheme "${match[1]}" (use tcp, udp, unix or unixgram)`,
+      `Cannot parse address "${text}": unknown scheme "${match[1]}" (use tcp, tls, udp, unix or unixgram)`,
     );
   } else if (options.transport !== undefined) {
     transport = options.transport;
-    rest = transport === "tcp" || transport === "udp" ? `//${text}` : text;
+    rest = transport === "unix" || transport === "unixgram" ? text : `//${text}`;
     uri = false;
   } else {
     throw new AddressError(
       `Cannot parse address "${text}": expected tcp://HOST:PORT, udp://HOST:PORT, unix:///PATH or unixgram:///PATH`,
     );
   }
-  return transport === "tcp" || transport === "udp"
-    ? parseIp(text, transport, rest, options)
-    : parseUnix(text, transport, rest, uri);
+  return transport === "unix" || transport === "unixgram"
+    ? parseUnix(text, transport, rest, uri)
+    : parseIp(text, transport, rest, options);
 }
 
 function parseIp(
   text: string,
-  transport: "tcp" | "udp",
+  transport: "tcp" | "tls" | "udp",
   rest: string,
   options: ParseAddressOptions,
 ): IpAddress {
@@ -112,7 +112,7 @@ function parseIp(
     }
     port = options.port;
   } else {
-    port = parsePort(portText, transport);
+    port = parsePort(portText, transport === "tls" ? "tcp" : transport);
   }
   return { transport, host, port };
 }

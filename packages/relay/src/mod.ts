@@ -24,3 +24,5 @@ export * from "./relay_streams.ts";
 export * from "./stdio_datagrams.ts";
 export * from "./stream_address.ts";
 export * from "./stream_ends.ts";
+export * from "./throwaway_certificate.ts";
+export * from "./tls_stream.ts";

@@ -15,6 +15,7 @@ import {
 import { type CopyCounts, type CopyDirection, copyBothWays } from "./copy_both_ways.ts";
 import { connectStream, listenStream } from "./stream_address.ts";
 import { connectionEnd } from "./stream_ends.ts";
+import type { TlsOptions } from "./tls_stream.ts";
 
 /** One client of a relay and its connection to the target. */
 export interface RelaySession {
@@ -46,6 +47,12 @@ export interface RelayStreamsOptions {
   connectTimeoutMs?: number;
   /** Bytes read ahead per connection before reading pauses (default 1 MiB): the memory bound per direction. */
   maxBuffered?: number;
+  /** `tls://` ends: certificates and verification (see {@linkcode listenStream}, {@linkcode connectStream}). */
+  tls?: TlsOptions;
+  /** A `tls://` listener without a certificate: told the throwaway one's SHA-256 fingerprint. */
+  onThrowawayCertificate?: (fingerprint: string) => void;
+  /** A `tls://` listener: told of each client whose handshake failed. */
+  onHandshakeError?: (error: Error) => void;
   /** Sees each chunk: `aToB` from client to target, `bToA` back, with the bytes before it that way. */
   onChunk?: (
     session: RelaySession,
@@ -129,7 +136,7 @@ export async function relayStreams(
   options: RelayStreamsOptions = {},
 ): Promise<StreamRelay> {
   const target = formatAddress(to);
-  if (to.transport !== "tcp" && to.transport !== "unix") {
+  if (to.transport === "udp" || to.transport === "unixgram") {
     throw invalidArgument(
       "type",
       "ERR_SOCKLAB_NOT_A_STREAM",
@@ -154,6 +161,7 @@ export async function relayStreams(
       upstream = await connectStream(to, {
         signal,
         ...(options.connectTimeoutMs === undefined ? {} : { timeoutMs: options.connectTimeoutMs }),
+        ...(options.tls === undefined ? {} : { tls: options.tls }),
       });
     } catch (err) {
       relay.emit("close", session, err as Error);
@@ -184,6 +192,13 @@ export async function relayStreams(
   const listener = await listenStream(from, serve, {
     ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     ...(options.maxBuffered === undefined ? {} : { maxBuffered: options.maxBuffered }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+    ...(options.onThrowawayCertificate === undefined
+      ? {}
+      : { onThrowawayCertificate: options.onThrowawayCertificate }),
+    ...(options.onHandshakeError === undefined
+      ? {}
+      : { onHandshakeError: options.onHandshakeError }),
   });
   relay = new StreamRelay(
     listener.addresses,

@@ -17,6 +17,7 @@ import { defineCommand, UsageError } from "../command.ts";
 
 const TRANSPORT_NAMES = {
   tcp: "TCP, a stream of bytes over IP (SOCK_STREAM)",
+  tls: "TLS over TCP, an encrypted stream of bytes (SOCK_STREAM)",
   udp: "UDP, datagrams over IP (SOCK_DGRAM)",
   unix: "UNIX stream socket, on this machine only (AF_UNIX, SOCK_STREAM)",
   unixgram: "UNIX datagram socket, on this machine only (AF_UNIX, SOCK_DGRAM)",

@@ -12,9 +12,11 @@ import {
   STDIO_OPTIONS,
   streamSession,
 } from "./_stdio_session.ts";
+import { TLS_OPTIONS, tlsSettings } from "./_tls_options.ts";
 
 const options = {
   ...STDIO_OPTIONS,
+  ...TLS_OPTIONS,
   timeout: {
     type: "string",
     short: "w",
@@ -41,7 +43,7 @@ export default defineCommand({
   usage: "[options] <address> | <host> <port>",
   description: [
     "Connects to the address and copies stdin to the peer and what arrives to stdout,",
-    "bytes untouched. Addresses: tcp://HOST:PORT, udp://HOST:PORT, unix:///PATH,",
+    "bytes untouched. Addresses: tcp://HOST:PORT, tls://HOST:PORT, udp://HOST:PORT, unix:///PATH,",
     "unixgram:///PATH, a path or @name (UNIX stream), HOST:PORT or HOST PORT (TCP; UDP with -u).",
     "",
     "Streams: the end of stdin half-closes the connection (a FIN) unless --no-shutdown;",
@@ -54,6 +56,7 @@ export default defineCommand({
     "socklab connect unix:///tmp/unixsocket_tcp < request.bin > answer.bin",
     "echo 1111 | socklab connect -x udp://127.0.0.1:50000",
     "socklab connect --recv-only tcp://[::1]:8080 > dump.bin",
+    "socklab connect --ca ca.pem tls://localhost:4433",
   ],
   options,
   async run(context) {
@@ -79,6 +82,7 @@ async function run({
     );
   }
   const log = eventOutput(out);
+  const tls = tlsSettings(values, log, { connect: address });
   if (address.transport === "udp" || address.transport === "unixgram") {
     const end = await openDatagram(address);
     log.event("connected", { remote: end.name }, `connected to ${end.name}`);
@@ -87,7 +91,7 @@ async function run({
   }
   let conn: Awaited<ReturnType<typeof connectStream>>;
   try {
-    conn = await connectStream(address, { timeoutMs: values.timeout, signal });
+    conn = await connectStream(address, { timeoutMs: values.timeout, signal, ...tls });
   } catch (err) {
     if (signal.aborted) return 0;
     throw err;

@@ -14,9 +14,11 @@ import {
   STDIO_OPTIONS,
   streamSession,
 } from "./_stdio_session.ts";
+import { TLS_OPTIONS, tlsSettings } from "./_tls_options.ts";
 
 const options = {
   ...STDIO_OPTIONS,
+  ...TLS_OPTIONS,
   "keep-open": {
     type: "boolean",
     short: "k",
@@ -71,6 +73,7 @@ async function run({
   checkStdioValues(values);
   const address = addressArguments(positionals, values.udp, "localhost");
   const log = eventOutput(out);
+  const tls = tlsSettings(values, log, { listen: address });
   if (address.transport === "udp" || address.transport === "unixgram") {
     if (values["keep-open"]) {
       throw new UsageError(
@@ -119,7 +122,7 @@ async function run({
       turn = mine;
       return mine;
     },
-    keepOpen ? {} : { maxConnections: 1 },
+    { ...(keepOpen ? {} : { maxConnections: 1 }), ...tls },
   );
   log.listening(listener.addresses);
   const stopped = new Promise<void>((resolve) =>

@@ -3,8 +3,10 @@ import { relayDatagrams, relayStreams } from "@socklab/relay";
 import { type CommandContext, defineCommand, UsageError } from "../command.ts";
 import { integer } from "../options.ts";
 import { addressArguments, durationOption } from "./_stdio_session.ts";
+import { TLS_OPTIONS, tlsSettings } from "./_tls_options.ts";
 
 const options = {
+  ...TLS_OPTIONS,
   "max-connections": {
     type: "string",
     short: "m",
@@ -77,7 +79,8 @@ async function run({
   }
   const from = address(positionals[0]!);
   const to = address(positionals[1]!);
-  const streams = (a: SocketAddress): boolean => a.transport === "tcp" || a.transport === "unix";
+  const streams = (a: SocketAddress): boolean =>
+    a.transport === "tcp" || a.transport === "tls" || a.transport === "unix";
   if (streams(from) !== streams(to)) {
     throw new UsageError(
       `Cannot relay "${positionals[0]}" to "${positionals[1]}": one is a stream and the other datagrams, which keep no message boundaries in common`,
@@ -92,6 +95,7 @@ async function run({
   if (streams(from)) {
     const relay = await relayStreams(from, to, {
       connectTimeoutMs: values["connect-timeout"],
+      ...tlsSettings(values, out, { listen: from, connect: to }),
       ...(values["max-connections"] === undefined
         ? {}
         : { maxConnections: values["max-connections"] }),
