@@ -5,6 +5,7 @@
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { SocklabError } from "@socklab/core";
 import {
   type Copy,
   type CopyCounts,
@@ -57,7 +58,7 @@ export interface ProcessEndOptions {
  * @param argv The program and its arguments (see {@linkcode splitCommand}).
  * @param options Name and graces.
  * @returns The end, once the program runs.
- * @throws {Error} The spawn error (`ENOENT`, `EACCES`) with a one-line message when the program cannot be started.
+ * @throws {SocklabError} `ERR_SOCKLAB_CANNOT_RUN` (the spawn error as `cause`) when the program cannot be started.
  * @example
  * ```ts
  * import { copyBothWays, connectionEnd, spawnProcessEnd } from "@socklab/relay";
@@ -88,7 +89,10 @@ export async function spawnProcessEnd(
         : code === "EACCES"
           ? "permission denied"
           : (err as Error).message;
-    throw Object.assign(new Error(`Cannot run "${file}": ${why}`, { cause: err }), { code });
+    throw new SocklabError(`Cannot run "${file}": ${why}`, {
+      code: "ERR_SOCKLAB_CANNOT_RUN",
+      cause: err,
+    });
   }
   return processEnd(child, name, options);
 }
