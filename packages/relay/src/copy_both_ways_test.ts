@@ -1,35 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import * as net from "node:net";
 import { PassThrough } from "node:stream";
-import { parseAddress, type StreamConnection } from "@socklab/core";
+import { parseAddress } from "@socklab/core";
 import { closeAfterTest, testDir } from "@socklab/core/testing";
 import { describe, expect, test } from "vitest";
+import { collect, socketPair } from "./_test_pairs.ts";
 import { type CopyDirection, copyBothWays } from "./copy_both_ways.ts";
 import { connectStream, listenStream } from "./stream_address.ts";
 import { connectionEnd, stdioEnd } from "./stream_ends.ts";
-
-/** A connected pair over a real loopback TCP socket: `ours` a StreamConnection, `theirs` a plain socket. */
-async function socketPair(): Promise<{ ours: StreamConnection; theirs: net.Socket }> {
-  let accept!: (socket: net.Socket) => void;
-  const accepted = new Promise<net.Socket>((resolve) => {
-    accept = resolve;
-  });
-  const server = net.createServer({ allowHalfOpen: true }, accept);
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as net.AddressInfo;
-  closeAfterTest(server);
-  const ours = await connectStream(parseAddress(`tcp://127.0.0.1:${port}`));
-  const theirs = await accepted;
-  return { ours, theirs };
-}
-
-function collect(socket: net.Socket): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-  return once(socket, "end").then(() => Buffer.concat(chunks));
-}
 
 describe("copyBothWays()", () => {
   test("copyBothWays() copies both ways, passes each half-close on and counts bytes", async () => {

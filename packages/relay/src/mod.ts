@@ -4,7 +4,8 @@
  * per direction; {@linkcode relayStreams} and {@linkcode relayDatagrams} listen on
  * one address and, for each client or sender, open another and relay between
  * them. Any address of the core grammar works: `tcp://`, `unix://`, `udp://`,
- * `unixgram://`.
+ * `unixgram://`. {@linkcode copyToProcess} gives a client its own program instead
+ * (`socat EXEC:`, `ncat -e`), with argv from {@linkcode splitCommand}.
  *
  * @example
  * ```ts
@@ -19,8 +20,10 @@
  */
 export * from "./copy_both_ways.ts";
 export * from "./datagram_address.ts";
+export * from "./process_end.ts";
 export * from "./relay_datagrams.ts";
 export * from "./relay_streams.ts";
+export * from "./split_command.ts";
 export * from "./stdio_datagrams.ts";
 export * from "./stream_address.ts";
 export * from "./stream_ends.ts";

@@ -13,6 +13,7 @@ import {
   type StreamServerStats,
 } from "@socklab/core";
 import { type CopyCounts, type CopyDirection, copyBothWays } from "./copy_both_ways.ts";
+import { copyToProcess, type ProcessExit } from "./process_end.ts";
 import { connectStream, listenStream } from "./stream_address.ts";
 import { connectionEnd } from "./stream_ends.ts";
 import type { TlsOptions } from "./tls_stream.ts";
@@ -27,6 +28,18 @@ export interface RelaySession {
   readonly target: string;
   /** Bytes copied so far: `aToB` client to target, `bToA` target to client. */
   readonly counts: Readonly<CopyCounts>;
+  /** With an {@linkcode ExecTarget}: the client's program's process id. */
+  readonly pid?: number;
+  /** With an {@linkcode ExecTarget}: how the program ended, once it has. */
+  readonly exit?: ProcessExit;
+}
+
+/** A program to run for each client instead of a target address (`socat EXEC:`, `ncat -e`). */
+export interface ExecTarget {
+  /** The program and its arguments (see {@linkcode splitCommand}). */
+  exec: readonly string[];
+  /** How users read it. Default `exec:` and the argv joined by spaces. */
+  name?: string;
 }
 
 /** Events of a {@linkcode StreamRelay}. */
@@ -117,7 +130,9 @@ export class StreamRelay extends EventEmitter<StreamRelayEvents> {
  * goes on serving the others.
  *
  * @param from Where to listen: `tcp` or `unix`.
- * @param to Where each client goes: `tcp` or `unix`.
+ * @param to Where each client goes: `tcp` or `unix`, or a program each client
+ * gets its own copy of ({@linkcode copyToProcess}: its stdin and stdout, killed
+ * when the client goes away, its exit in the session).
  * @param options Connection limit, connect timeout, read-ahead, a hook for every chunk.
  * @returns The relay, listening.
  * @throws {TypeError} `ERR_SOCKLAB_NOT_A_STREAM` when either address is a datagram address.
@@ -132,9 +147,10 @@ export class StreamRelay extends EventEmitter<StreamRelayEvents> {
  */
 export async function relayStreams(
   from: SocketAddress,
-  to: SocketAddress,
+  to: SocketAddress | ExecTarget,
   options: RelayStreamsOptions = {},
 ): Promise<StreamRelay> {
+  if ("exec" in to) return relayToProcesses(from, to, options);
   const target = formatAddress(to);
   if (to.transport === "udp" || to.transport === "unixgram") {
     throw invalidArgument(
@@ -144,11 +160,11 @@ export async function relayStreams(
     );
   }
   let nextId = 1;
-  let relay!: StreamRelay;
   const onChunk = options.onChunk;
   const serve = async (
+    relay: StreamRelay,
     client: StreamConnection,
-    { signal }: { signal: AbortSignal },
+    signal: AbortSignal,
   ): Promise<void> => {
     const session = {
       id: nextId++,
@@ -189,7 +205,64 @@ export async function relayStreams(
       signal.removeEventListener("abort", stop);
     }
   };
-  const listener = await listenStream(from, serve, {
+  return listenRelay(from, options, serve);
+}
+
+async function relayToProcesses(
+  from: SocketAddress,
+  to: ExecTarget,
+  options: RelayStreamsOptions,
+): Promise<StreamRelay> {
+  const target = to.name ?? `exec:${to.exec.join(" ")}`;
+  let nextId = 1;
+  const onChunk = options.onChunk;
+  const serve = async (
+    relay: StreamRelay,
+    client: StreamConnection,
+    signal: AbortSignal,
+  ): Promise<void> => {
+    const session: { -readonly [K in keyof RelaySession]: RelaySession[K] } = {
+      id: nextId++,
+      client: clientName(client, from),
+      target,
+      counts: { aToB: 0, bToA: 0 },
+    };
+    let run: Awaited<ReturnType<typeof copyToProcess>>;
+    try {
+      run = await copyToProcess(connectionEnd(client, session.client), to.exec, {
+        name: target,
+        ...(onChunk === undefined
+          ? {}
+          : { onChunk: (direction, chunk, offset) => onChunk(session, direction, chunk, offset) }),
+      });
+    } catch (err) {
+      relay.emit("close", session, err as Error);
+      return;
+    }
+    session.pid = run.process.pid;
+    session.counts = run.copy.counts;
+    relay.emit("open", session);
+    const stop = (): void => run.copy.stop();
+    signal.addEventListener("abort", stop, { once: true });
+    try {
+      const { exit, error } = await run.done;
+      session.exit = exit;
+      relay.emit("close", session, error);
+    } finally {
+      signal.removeEventListener("abort", stop);
+    }
+  };
+  return listenRelay(from, options, serve);
+}
+
+/** Listens for a relay: each client goes to `serve`, which emits on the relay. */
+async function listenRelay(
+  from: SocketAddress,
+  options: RelayStreamsOptions,
+  serve: (relay: StreamRelay, client: StreamConnection, signal: AbortSignal) => Promise<void>,
+): Promise<StreamRelay> {
+  let relay!: StreamRelay;
+  const listener = await listenStream(from, (client, { signal }) => serve(relay, client, signal), {
     ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     ...(options.maxBuffered === undefined ? {} : { maxBuffered: options.maxBuffered }),
     ...(options.tls === undefined ? {} : { tls: options.tls }),

@@ -1,17 +1,26 @@
 import type { IpAddress, SocketAddress, StreamConnection } from "@socklab/core";
 import { chat, Multiplexer } from "@socklab/multiplex";
-import { bindDatagram, listenStream } from "@socklab/relay";
+import {
+  bindDatagram,
+  connectionEnd,
+  copyToProcess,
+  describeExit,
+  listenStream,
+} from "@socklab/relay";
 import { type CommandContext, defineCommand, UsageError } from "../command.ts";
 import type { Output } from "../output.ts";
+import { EXEC_OPTIONS, execTarget } from "./_exec_options.ts";
 import { logMultiplexer } from "./_mux_log.ts";
 import {
   addressArguments,
   checkStdioValues,
   datagramSession,
+  dumper,
   eventOutput,
   peerName,
   releaseStdin,
   STDIO_OPTIONS,
+  type StdioValues,
   streamSession,
 } from "./_stdio_session.ts";
 import { TLS_OPTIONS, tlsSettings } from "./_tls_options.ts";
@@ -19,6 +28,7 @@ import { TLS_OPTIONS, tlsSettings } from "./_tls_options.ts";
 const options = {
   ...STDIO_OPTIONS,
   ...TLS_OPTIONS,
+  ...EXEC_OPTIONS,
   "keep-open": {
     type: "boolean",
     short: "k",
@@ -46,6 +56,14 @@ export default defineCommand({
     "On a datagram address every datagram's payload goes to stdout, and each read of",
     "stdin is sent as one datagram to the latest sender; it runs until stopped.",
     "The ready line (listening on …) and events go to stderr, so stdout is the peer's bytes.",
+    "",
+    "--exec CMD gives the client its own process instead (ncat -e, socat EXEC:): the socket",
+    "is its stdin and stdout, its stderr is ours. CMD is split into words as a shell would,",
+    "but runs without a shell; --sh-exec CMD runs /bin/sh -c CMD. The client's end of stream",
+    "closes the program's stdin, the program's end of output half-closes the client; the",
+    "program is killed (SIGTERM, SIGKILL 2s later) when the client goes away. Its pid and",
+    "exit are logged. With -k each client gets its own process, one client after another.",
+    "Streams only.",
   ].join("\n"),
   examples: [
     "socklab listen 50000 > received.bin",
@@ -53,6 +71,8 @@ export default defineCommand({
     "socklab listen -x udp://127.0.0.1:50000",
     "socklab listen --send-only tcp://[::]:8080 < file.bin",
     "socklab listen --broker tcp://127.0.0.1:50000",
+    "socklab listen -k --exec 'tr a-z A-Z' tcp://127.0.0.1:50000",
+    "socklab listen --sh-exec 'date; uptime' 50000",
   ],
   options,
   async run(context) {
@@ -74,6 +94,8 @@ async function run({
   const address = addressArguments(positionals, values.udp, "localhost");
   const log = eventOutput(out);
   const tls = tlsSettings(values, log, { listen: address });
+  const exec = execTarget(values);
+  if (exec !== undefined) checkExecValues(values, address);
   if (address.transport === "udp" || address.transport === "unixgram") {
     if (values["keep-open"]) {
       throw new UsageError(
@@ -99,6 +121,7 @@ async function run({
   });
   const serve = async (conn: StreamConnection, stop: AbortSignal): Promise<void> => {
     const peer = peerName(conn, address);
+    if (exec !== undefined) return execSession(conn, peer);
     log.event("connection", { remote: peer }, `connection from ${peer}`);
     try {
       const counts = await streamSession(conn, peer, values, out.stderr, stop);
@@ -106,6 +129,48 @@ async function run({
         "closed",
         { remote: peer, bytesSent: counts.aToB, bytesReceived: counts.bToA },
         `closed ${peer}: ${counts.aToB} bytes sent, ${counts.bToA} received`,
+      );
+    } catch (err) {
+      if (!keepOpen) failure = err;
+      else log.note(`socklab listen: ${(err as Error).message}`);
+    } finally {
+      if (!keepOpen) finished();
+    }
+  };
+  const execSession = async (conn: StreamConnection, peer: string): Promise<void> => {
+    const dump = dumper(values, out.stderr);
+    try {
+      const run = await copyToProcess(connectionEnd(conn, peer), exec!.exec, {
+        name: exec!.name!,
+        ...(dump === undefined
+          ? {}
+          : {
+              onChunk: (direction, chunk, offset) =>
+                dump(direction === "aToB" ? "received" : "sent", peer, chunk, offset),
+            }),
+      });
+      const pid = run.process.pid;
+      log.event(
+        "connection",
+        { remote: peer, pid, exec: exec!.name },
+        `connection from ${peer}: pid ${pid} (${exec!.name})`,
+      );
+      const stopRun = (): void => run.copy.stop();
+      signal.addEventListener("abort", stopRun, { once: true });
+      const { counts, exit, error } = await run.done;
+      signal.removeEventListener("abort", stopRun);
+      log.event(
+        "closed",
+        {
+          remote: peer,
+          pid,
+          bytesSent: counts.bToA,
+          bytesReceived: counts.aToB,
+          exitCode: exit.code,
+          signal: exit.signal,
+          ...(error === undefined ? {} : { error: error.message }),
+        },
+        `closed ${peer}: ${counts.bToA} bytes sent, ${counts.aToB} received; pid ${pid} ${describeExit(exit)}${error === undefined ? "" : ` (${error.message})`}`,
       );
     } catch (err) {
       if (!keepOpen) failure = err;
@@ -132,6 +197,29 @@ async function run({
   await listener.close({ graceMs: 0 });
   if (failure !== undefined) throw failure;
   return 0;
+}
+
+/** Refuses what does not go with `--exec`: stdin and stdout options, datagrams, `--broker`. */
+function checkExecValues(
+  values: StdioValues & { broker: boolean; exec: unknown },
+  address: SocketAddress,
+): void {
+  const option = values.exec === undefined ? "--sh-exec" : "--exec";
+  if (address.transport === "udp" || address.transport === "unixgram") {
+    throw new UsageError(
+      `Cannot use ${option} on a datagram address: a program is given to each stream client`,
+    );
+  }
+  if (values.broker) {
+    throw new UsageError(
+      `Cannot use ${option} with --broker: the broker relays clients to each other`,
+    );
+  }
+  for (const name of ["recv-only", "send-only", "no-shutdown"] as const) {
+    if (values[name]) {
+      throw new UsageError(`Cannot use --${name} with ${option}: stdin and stdout are not used`);
+    }
+  }
 }
 
 /** `--broker`: multiplex's raw-bytes broker on the address, until stopped. */

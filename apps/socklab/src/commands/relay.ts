@@ -1,12 +1,14 @@
 import { formatTrafficDump, isIpAddress, type SocketAddress } from "@socklab/core";
-import { relayDatagrams, relayStreams } from "@socklab/relay";
+import { describeExit, type ExecTarget, relayDatagrams, relayStreams } from "@socklab/relay";
 import { type CommandContext, defineCommand, UsageError } from "../command.ts";
 import { integer } from "../options.ts";
+import { EXEC_OPTIONS, execTarget } from "./_exec_options.ts";
 import { addressArguments, durationOption } from "./_stdio_session.ts";
 import { TLS_OPTIONS, tlsSettings } from "./_tls_options.ts";
 
 const options = {
   ...TLS_OPTIONS,
+  ...EXEC_OPTIONS,
   "max-connections": {
     type: "string",
     short: "m",
@@ -40,7 +42,7 @@ export default defineCommand({
   name: "relay",
   summary: "Listen on one address and relay each client to another, like socat's fork",
   maxPositionals: 2,
-  usage: "[options] <from> <to>",
+  usage: "[options] <from> <to> | [options] <from> --exec CMD",
   description: [
     "Listens on <from>; for each client opens <to> and copies both ways, bytes untouched,",
     "with backpressure and the half-close passed on in each direction. Streams: tcp:// and",
@@ -49,12 +51,21 @@ export default defineCommand({
     "A stream cannot be relayed to datagrams or back. A target that cannot be reached",
     "closes that client with one line; the relay goes on serving the others.",
     "Prints one line per client (or --json events) with the byte counts when it closes.",
+    "",
+    "--exec CMD in place of <to> gives each client its own process (socat's EXEC:, ncat -e):",
+    "the socket is its stdin and stdout, its stderr is ours. CMD is split into words as a",
+    "shell would, but runs without a shell; --sh-exec CMD runs /bin/sh -c CMD. The client's",
+    "end of stream closes the program's stdin, the program's end of output half-closes the",
+    "client; the program is killed (SIGTERM, SIGKILL 2s later) when the client goes away.",
+    "Each client's line names the pid and how it exited. Stream addresses only.",
   ].join("\n"),
   examples: [
     "socklab relay tcp://127.0.0.1:8080 unix:///run/app.sock",
     "socklab relay unix:///tmp/front.sock tcp://localhost:50000",
     "socklab relay --idle-timeout 30s udp://[::1]:5353 udp://127.0.0.1:53",
     "socklab relay -x --max-connections 10 tcp://:9000 tcp://example.org:80",
+    "socklab relay tcp://127.0.0.1:7000 --exec 'tr a-z A-Z'",
+    "socklab relay unix:///tmp/date.sock --sh-exec 'date -u; cat /etc/hostname'",
   ],
   options,
   run,
@@ -71,22 +82,24 @@ async function run({
   out,
   signal,
 }: CommandContext<typeof options>): Promise<number> {
-  if (positionals.length < 2) {
+  const exec = execTarget(values);
+  if (exec !== undefined) checkExecArguments(positionals, values.exec === undefined);
+  else if (positionals.length < 2) {
     // More than two are refused by the frame (maxPositionals).
     throw new UsageError(
       "Cannot relay without two addresses: give <from> and <to>, such as tcp://:8080 unix:///tmp/s",
     );
   }
   const from = address(positionals[0]!);
-  const to = address(positionals[1]!);
-  const streams = (a: SocketAddress): boolean =>
-    a.transport === "tcp" || a.transport === "tls" || a.transport === "unix";
+  const to: SocketAddress | ExecTarget = exec ?? address(positionals[1]!);
+  const streams = (a: SocketAddress | ExecTarget): boolean =>
+    "exec" in a || a.transport === "tcp" || a.transport === "tls" || a.transport === "unix";
   if (streams(from) !== streams(to)) {
     throw new UsageError(
       `Cannot relay "${positionals[0]}" to "${positionals[1]}": one is a stream and the other datagrams, which keep no message boundaries in common`,
     );
   }
-  if (isIpAddress(to) && to.port === 0) {
+  if (!("exec" in to) && isIpAddress(to) && to.port === 0) {
     throw new UsageError(`Cannot relay to "${positionals[1]}": port 0 is no server's port`);
   }
   const stderr = out.stderr;
@@ -95,7 +108,7 @@ async function run({
   if (streams(from)) {
     const relay = await relayStreams(from, to, {
       connectTimeoutMs: values["connect-timeout"],
-      ...tlsSettings(values, out, { listen: from, connect: to }),
+      ...tlsSettings(values, out, { listen: from, ...("exec" in to ? {} : { connect: to }) }),
       ...(values["max-connections"] === undefined
         ? {}
         : { maxConnections: values["max-connections"] }),
@@ -116,8 +129,13 @@ async function run({
     relay.on("open", (s) =>
       out.event(
         "connection",
-        { id: s.id, client: s.client, target: s.target },
-        `connection ${s.id} from ${s.client} to ${s.target}`,
+        {
+          id: s.id,
+          client: s.client,
+          target: s.target,
+          ...(s.pid === undefined ? {} : { pid: s.pid }),
+        },
+        `connection ${s.id} from ${s.client} to ${s.target}${s.pid === undefined ? "" : `: pid ${s.pid}`}`,
       ),
     );
     relay.on("close", (s, err) =>
@@ -129,9 +147,12 @@ async function run({
           target: s.target,
           bytesToTarget: s.counts.aToB,
           bytesFromTarget: s.counts.bToA,
+          ...(s.exit === undefined
+            ? {}
+            : { pid: s.pid, exitCode: s.exit.code, signal: s.exit.signal }),
           ...(err === undefined ? {} : { error: err.message }),
         },
-        `closed ${s.id} ${s.client}: ${s.counts.aToB} bytes to ${s.target}, ${s.counts.bToA} back${err === undefined ? "" : ` (${err.message})`}`,
+        `closed ${s.id} ${s.client}: ${s.counts.aToB} bytes to ${s.target}, ${s.counts.bToA} back${s.exit === undefined ? "" : `; pid ${s.pid} ${describeExit(s.exit)}`}${err === undefined ? "" : ` (${err.message})`}`,
       ),
     );
     relay.on("refused", (label) =>
@@ -149,7 +170,7 @@ async function run({
     return 0;
   }
 
-  const relay = await relayDatagrams(from, to, {
+  const relay = await relayDatagrams(from, to as SocketAddress, {
     idleTimeoutMs: values["idle-timeout"],
     ...(values["max-connections"] === undefined ? {} : { maxSessions: values["max-connections"] }),
   });
@@ -199,4 +220,22 @@ async function run({
   );
   await relay.close();
   return 0;
+}
+
+/** With `--exec`/`--sh-exec` the program takes the place of `<to>`: one stream address, `<from>`. */
+function checkExecArguments(positionals: readonly string[], shell: boolean): void {
+  const option = shell ? "--sh-exec" : "--exec";
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0
+        ? `Cannot use ${option} without an address to listen on, such as tcp://:8080`
+        : `Cannot use "${positionals[1]}" with ${option}: give one address, <from>; the program takes the place of <to>`,
+    );
+  }
+  const from = address(positionals[0]!);
+  if (from.transport !== "tcp" && from.transport !== "unix") {
+    throw new UsageError(
+      `Cannot use ${option} on "${positionals[0]}": it is a datagram address, and a program is given to each stream client`,
+    );
+  }
 }
