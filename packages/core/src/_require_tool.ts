@@ -1,13 +1,16 @@
 import { execFileSync } from "node:child_process";
+import { type TestContext, test } from "vitest";
 
 /** The programs the interop tests talk to, besides python3. */
-export type InteropTool = "socat" | "nc" | "curl" | "xxd";
+export type InteropTool = "socat" | "nc" | "curl" | "xxd" | "openssl" | "ss";
 
 const INSTALL: Record<InteropTool, string> = {
   socat: "apt-get install socat",
   nc: "apt-get install netcat-openbsd",
   curl: "apt-get install curl",
   xxd: "apt-get install xxd",
+  openssl: "apt-get install openssl",
+  ss: "apt-get install iproute2",
 };
 
 const found = new Map<InteropTool, boolean>();
@@ -52,4 +55,31 @@ export function requireTools(skip: (note: string) => void, ...tools: InteropTool
   const reason = `needs ${missing.join(" and ")}: ${missing.map((t) => INSTALL[t]).join(", ")}`;
   if (process.env.CI === "true") throw new Error(`Missing under CI=true: ${reason}`);
   skip(reason);
+}
+
+/**
+ * `test`, for a test that talks to real tools: where one is missing it is
+ * skipped with the reason (which tool, how to install it), and fails under
+ * `CI=true`, as {@linkcode requireTools} does at the start of the test.
+ *
+ * @param tools The programs the test runs.
+ * @returns A `test` function: `(name, fn, timeout?)`.
+ * @example
+ * ```ts
+ * import { testWithTools } from "@socklab/core/testing";
+ * testWithTools("socat")("socat reaches it", async () => {});
+ * ```
+ */
+export function testWithTools(
+  ...tools: InteropTool[]
+): (name: string, fn: (context: TestContext) => unknown, timeout?: number) => void {
+  return (name, fn, timeout) =>
+    test(
+      name,
+      (context) => {
+        requireTools(context.skip, ...tools);
+        return fn(context);
+      },
+      timeout,
+    );
 }

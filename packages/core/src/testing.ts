@@ -310,4 +310,4 @@ export function closeAfterTest<T extends { close(): unknown }>(closable: T): T {
   });
   return closable;
 }
-export { type InteropTool, requireTools } from "./_require_tool.ts";
+export { type InteropTool, requireTools, testWithTools } from "./_require_tool.ts";

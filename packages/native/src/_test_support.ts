@@ -4,30 +4,14 @@
  *
  * @module
  */
-import { hasCommand, type PythonProcess, runPython } from "@socklab/core/testing";
-import { onTestFinished, test } from "vitest";
+import { type PythonProcess, runPython } from "@socklab/core/testing";
+import { onTestFinished } from "vitest";
 
 let counter = 0;
 
 /** A fresh abstract name for one test (no `@`, no NUL). */
 export function uniqueName(label: string): string {
   return `socklab-native-${label}-${process.pid}-${Date.now()}-${counter++}`;
-}
-
-/**
- * `test` when `tool` is installed; otherwise `test.skip` with the reason in the
- * name, except under `CI=true`, where a missing tool fails the test.
- */
-export function needs(tool: string): typeof test {
-  if (hasCommand(tool)) return test;
-  if (process.env["CI"] === "true") {
-    return ((name: string) =>
-      test(name, () => {
-        throw new Error(`${tool} is not installed; CI must have it (.ci/run installs it)`);
-      })) as unknown as typeof test;
-  }
-  return ((name: string, ...rest: unknown[]) =>
-    test.skip(`${name} (skipped: ${tool} is not installed)`, ...(rest as []))) as typeof test;
 }
 
 /**

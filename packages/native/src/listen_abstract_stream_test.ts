@@ -2,8 +2,9 @@ import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { closeSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
+import { testWithTools } from "@socklab/core/testing";
 import { describe, expect, onTestFinished, test } from "vitest";
-import { needs, pythonAbstractClient, uniqueName } from "./_test_support.ts";
+import { pythonAbstractClient, uniqueName } from "./_test_support.ts";
 import { listenAbstractStream } from "./listen_abstract_stream.ts";
 
 /** A `net` server on `listenAbstractStream(name)`'s descriptor: it answers `node got: …`. */
@@ -29,7 +30,7 @@ describe("listenAbstractStream()", () => {
     );
   });
 
-  needs("socat")("socat ABSTRACT-CONNECT reaches it", async () => {
+  testWithTools("socat")("socat ABSTRACT-CONNECT reaches it", async () => {
     const name = uniqueName("socat");
     await nodeServer(name);
     const socat = spawn("socat", ["-", `ABSTRACT-CONNECT:${name}`]);
@@ -43,7 +44,7 @@ describe("listenAbstractStream()", () => {
     expect(out).toBe("node got: from socat");
   });
 
-  needs("nc")("nc -U @name (netcat-openbsd) reaches it", async () => {
+  testWithTools("nc")("nc -U @name (netcat-openbsd) reaches it", async () => {
     const name = uniqueName("nc");
     await nodeServer(name);
     const nc = spawn("nc", ["-N", "-U", `@${name}`]);
@@ -57,7 +58,7 @@ describe("listenAbstractStream()", () => {
     expect(out).toBe("node got: from nc");
   });
 
-  needs("ss")(
+  testWithTools("ss")(
     "Node calls listen() on the descriptor again: the backlog holds only when given to server.listen({ fd }, backlog)",
     async () => {
       const backlogOf = async (listen: (server: Server, fd: number) => void): Promise<string> => {

@@ -9,20 +9,8 @@ import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-import { hasCommand } from "@socklab/core/testing";
 import { onTestFinished } from "vitest";
 import { SOCKLAB_BIN } from "../_test_cli.ts";
-
-/**
- * Whether a test that needs `tool` runs: always under `CI=true` (where a missing
- * tool is a failure), else only when the tool is installed.
- *
- * @param tool The program.
- * @returns Whether to run the test.
- */
-export function needs(...tools: string[]): boolean {
-  return process.env.CI === "true" || tools.every((tool) => hasCommand(tool));
-}
 
 /** A process started by {@linkcode startProcess}. */
 export interface Peer {

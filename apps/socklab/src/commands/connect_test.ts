@@ -4,10 +4,10 @@ import * as dgram from "node:dgram";
 import { once } from "node:events";
 import { open, writeFile } from "node:fs/promises";
 import * as net from "node:net";
-import { testDir } from "@socklab/core/testing";
+import { testDir, testWithTools } from "@socklab/core/testing";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { runCli } from "../_test_cli.ts";
-import { needs, startNcListen, startSocat, startSocklab } from "./_test_peers.ts";
+import { startNcListen, startSocat, startSocklab } from "./_test_peers.ts";
 
 /** Runs socklab with binary stdin to the end; stdout as bytes. */
 async function run(args: readonly string[], input: Buffer) {
@@ -48,7 +48,7 @@ async function tcpServer(onConnection: (socket: net.Socket) => void): Promise<nu
 }
 
 describe("socklab connect against nc and socat", () => {
-  test.runIf(needs("nc"))(
+  testWithTools("nc")(
     "TCP with nc -l: our stdin reaches nc, nc's stdin reaches our stdout, both whole",
     async () => {
       const ours = randomBytes(300_000);
@@ -68,7 +68,7 @@ describe("socklab connect against nc and socat", () => {
     },
   );
 
-  test.runIf(needs("socat"))(
+  testWithTools("socat")(
     "TCP through socat's echo (EXEC:cat): 2 MiB back unchanged, the half-close ends cat",
     async () => {
       const socat = await startSocat(["TCP-LISTEN:0,bind=127.0.0.1", "EXEC:cat"]);
@@ -80,7 +80,7 @@ describe("socklab connect against nc and socat", () => {
     },
   );
 
-  test.runIf(needs("socat"))("UNIX stream through socat's echo, by path", async () => {
+  testWithTools("socat")("UNIX stream through socat's echo, by path", async () => {
     const dir = await testDir("connect");
     await startSocat([`UNIX-LISTEN:${dir}/s`, "EXEC:cat"]);
     const input = randomBytes(500_000);
@@ -89,7 +89,7 @@ describe("socklab connect against nc and socat", () => {
     expect(r.stdout.equals(input)).toBe(true);
   });
 
-  test.runIf(needs("nc"))("UNIX stream with nc -lU, as unix:///path", async () => {
+  testWithTools("nc")("UNIX stream with nc -lU, as unix:///path", async () => {
     const dir = await testDir("connect");
     const theirs = randomBytes(100_000);
     const nc = await startNcListen(["-U", `${dir}/s`], [await inputFile(theirs), "pipe", "pipe"]);
@@ -100,7 +100,7 @@ describe("socklab connect against nc and socat", () => {
     expect(nc.stdout().toString()).toBe("hello nc\n");
   });
 
-  test.runIf(needs("socat"))(
+  testWithTools("socat")(
     "UDP through socat's echo: the datagram comes back within --linger",
     async () => {
       const port = await freeUdpPort();
@@ -114,7 +114,7 @@ describe("socklab connect against nc and socat", () => {
     },
   );
 
-  test.runIf(needs("nc"))("UDP to nc -ul: each read of stdin is one datagram", async () => {
+  testWithTools("nc")("UDP to nc -ul: each read of stdin is one datagram", async () => {
     const nc = await startNcListen(["-u", "-n", "127.0.0.1", "0"]);
     const r = await run(
       ["connect", "-q", "-u", "--linger", "0", "127.0.0.1", String(nc.port)],
@@ -130,7 +130,7 @@ describe("socklab connect against nc and socat", () => {
     });
   });
 
-  test.runIf(needs("socat"))("UNIX datagrams through socat's echo (unixgram:///path)", async () => {
+  testWithTools("socat")("UNIX datagrams through socat's echo (unixgram:///path)", async () => {
     const dir = await testDir("connect");
     await startSocat([`UNIX-RECVFROM:${dir}/d,fork`, "EXEC:cat"]);
     const r = await run(
@@ -231,25 +231,22 @@ describe("socklab connect: half-close and one-way modes", () => {
 });
 
 describe("socklab connect -x", () => {
-  test.runIf(needs("socat", "xxd"))(
-    "-x dumps each chunk both ways; the lines are xxd's",
-    async () => {
-      const socat = await startSocat(["TCP-LISTEN:0,bind=127.0.0.1", "EXEC:cat"]);
-      const input = randomBytes(100);
-      const r = await run(["connect", "-q", "-x", `tcp://127.0.0.1:${socat.port}`], input);
-      expect(r.code).toBe(0);
-      const xxd = spawnSync("xxd", [], { input }).stdout.toString();
-      const peer = `tcp://127.0.0.1:${socat.port}`;
-      expect(r.stderr).toContain(`> 100 bytes to ${peer}\n${xxd}`);
-      // The echo may come back in several chunks; their dumps hold every line of xxd's.
-      const received = r.stderr
-        .split(/^(?=[<>] )/m)
-        .filter((block) => block.startsWith("<"))
-        .map((block) => block.split("\n").slice(1).join("\n"))
-        .join("");
-      expect(received).toBe(xxd);
-    },
-  );
+  testWithTools("socat", "xxd")("-x dumps each chunk both ways; the lines are xxd's", async () => {
+    const socat = await startSocat(["TCP-LISTEN:0,bind=127.0.0.1", "EXEC:cat"]);
+    const input = randomBytes(100);
+    const r = await run(["connect", "-q", "-x", `tcp://127.0.0.1:${socat.port}`], input);
+    expect(r.code).toBe(0);
+    const xxd = spawnSync("xxd", [], { input }).stdout.toString();
+    const peer = `tcp://127.0.0.1:${socat.port}`;
+    expect(r.stderr).toContain(`> 100 bytes to ${peer}\n${xxd}`);
+    // The echo may come back in several chunks; their dumps hold every line of xxd's.
+    const received = r.stderr
+      .split(/^(?=[<>] )/m)
+      .filter((block) => block.startsWith("<"))
+      .map((block) => block.split("\n").slice(1).join("\n"))
+      .join("");
+    expect(received).toBe(xxd);
+  });
 });
 
 describe("socklab connect errors: one line, exit code 1 or 2", () => {

@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import { open, readFile, writeFile } from "node:fs/promises";
 import * as net from "node:net";
-import { testDir } from "@socklab/core/testing";
+import { testDir, testWithTools } from "@socklab/core/testing";
 import { describe, expect, onTestFinished, test } from "vitest";
 import {
-  needs,
   type Peer,
   sha256File,
   startListening,
@@ -32,7 +31,7 @@ function stdoutIs(peer: Peer, expected: string): Promise<void> {
 }
 
 describe("socklab listen against nc and socat", () => {
-  test.runIf(needs("nc"))(
+  testWithTools("nc")(
     "a 50 MB random file through listen into a file, sent by nc -N: same SHA-256",
     async () => {
       const dir = await testDir("listen");
@@ -60,7 +59,7 @@ describe("socklab listen against nc and socat", () => {
     60_000,
   );
 
-  test.runIf(needs("socat"))(
+  testWithTools("socat")(
     "UNIX stream with socat as the client: both ways, half-close each way",
     async () => {
       const dir = await testDir("listen");
@@ -83,7 +82,7 @@ describe("socklab listen against nc and socat", () => {
     },
   );
 
-  test.runIf(needs("nc"))("-k serves nc clients one after another", async () => {
+  testWithTools("nc")("-k serves nc clients one after another", async () => {
     const server = await startListening(
       ["listen", "-k", "tcp://127.0.0.1:0"],
       ["ignore", "pipe", "pipe"],
@@ -98,7 +97,7 @@ describe("socklab listen against nc and socat", () => {
     expect(await server.exited).toBe(0);
   });
 
-  test.runIf(needs("nc"))(
+  testWithTools("nc")(
     "UDP: datagrams from nc -u reach stdout; stdin answers the last sender",
     async () => {
       const server = await startListening(["listen", "-q", "udp://127.0.0.1:0"]);
@@ -112,7 +111,7 @@ describe("socklab listen against nc and socat", () => {
     },
   );
 
-  test.runIf(needs("socat"))(
+  testWithTools("socat")(
     "UNIX datagrams: socat's datagram arrives and gets the answer",
     async () => {
       const dir = await testDir("listen");
@@ -129,7 +128,7 @@ describe("socklab listen against nc and socat", () => {
 });
 
 describe("socklab listen --broker", () => {
-  test.runIf(needs("nc"))("what one nc client sends reaches the other", async () => {
+  testWithTools("nc")("what one nc client sends reaches the other", async () => {
     const server = await startListening(["listen", "--broker", "tcp://127.0.0.1:0"]);
     const a = startProcess("nc", ["127.0.0.1", String(server.port)]);
     await server.stderrLine(/^connection from .*\(#1\)/);

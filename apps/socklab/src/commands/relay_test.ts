@@ -3,10 +3,10 @@ import * as dgram from "node:dgram";
 import { once } from "node:events";
 import { open, readFile, writeFile } from "node:fs/promises";
 import * as net from "node:net";
-import { testDir } from "@socklab/core/testing";
+import { testDir, testWithTools } from "@socklab/core/testing";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { runCli, startServer } from "../_test_cli.ts";
-import { needs, sha256File, startListening, startProcess, startSocat } from "./_test_peers.ts";
+import { sha256File, startListening, startProcess, startSocat } from "./_test_peers.ts";
 
 /** Starts `socklab relay args…` and waits for its ready line (stdout). */
 async function startRelay(args: readonly string[]) {
@@ -55,7 +55,7 @@ async function memory(pid: number): Promise<{ peak: number; now: number }> {
 }
 
 describe("socklab relay, streams, against nc and socat", () => {
-  test.runIf(needs("nc", "socat"))(
+  testWithTools("nc", "socat")(
     "TCP to UNIX: nc -N as the client, socat's echo as the target; the half-close travels both ways",
     async () => {
       const dir = await testDir("relay");
@@ -74,7 +74,7 @@ describe("socklab relay, streams, against nc and socat", () => {
     },
   );
 
-  test.runIf(needs("nc", "socat"))(
+  testWithTools("nc", "socat")(
     "UNIX to TCP: socat as the client, nc -l as the target, both sending files",
     async () => {
       const dir = await testDir("relay");
@@ -99,7 +99,7 @@ describe("socklab relay, streams, against nc and socat", () => {
     },
   );
 
-  test.runIf(needs("nc"))(
+  testWithTools("nc")(
     "a 50 MB random file through a TCP → UNIX → TCP relay chain into listen: same SHA-256",
     async () => {
       const dir = await testDir("relay");
@@ -267,7 +267,7 @@ describe("socklab relay: bad targets and limits", () => {
 });
 
 describe("socklab relay, datagrams", () => {
-  test.runIf(needs("socat"))(
+  testWithTools("socat")(
     "UDP to UDP: one session per sender, answers go back to each, idle sessions close",
     async () => {
       const port = await freeUdpPort();
@@ -325,7 +325,7 @@ describe("socklab relay, datagrams", () => {
     );
   });
 
-  test.runIf(needs("socat"))("UDP to a UNIX datagram socket, with socat's echo on it", async () => {
+  testWithTools("socat")("UDP to a UNIX datagram socket, with socat's echo on it", async () => {
     const dir = await testDir("relay");
     await startSocat([`UNIX-RECVFROM:${dir}/d,fork`, "EXEC:cat"]);
     const relay = await startRelay(["udp://127.0.0.1:0", `unixgram://${dir}/d`]);

@@ -2,10 +2,9 @@ import { execFileSync } from "node:child_process";
 import { createHash, randomBytes, X509Certificate } from "node:crypto";
 import { open, readFile, writeFile } from "node:fs/promises";
 import * as net from "node:net";
-import { testDir } from "@socklab/core/testing";
+import { testDir, testWithTools } from "@socklab/core/testing";
 import { describe, expect, onTestFinished, test } from "vitest";
 import {
-  needs,
   type Peer,
   sha256File,
   startListening,
@@ -83,7 +82,7 @@ async function startOpensslServer(pem: {
 }
 
 describe("socklab connect tls:// against openssl s_server", () => {
-  test.runIf(needs("openssl"))(
+  testWithTools("openssl")(
     "with --ca the certificate verifies and bytes go both ways",
     async () => {
       const dir = await testDir("tls");
@@ -103,7 +102,7 @@ describe("socklab connect tls:// against openssl s_server", () => {
     20_000,
   );
 
-  test.runIf(needs("openssl"))(
+  testWithTools("openssl")(
     "without --ca a self-signed certificate fails with one line and exit code 1",
     async () => {
       const dir = await testDir("tls");
@@ -120,7 +119,7 @@ describe("socklab connect tls:// against openssl s_server", () => {
     20_000,
   );
 
-  test.runIf(needs("openssl"))(
+  testWithTools("openssl")(
     "with --insecure it connects, and says so in one line",
     async () => {
       const dir = await testDir("tls");
@@ -138,7 +137,7 @@ describe("socklab connect tls:// against openssl s_server", () => {
     20_000,
   );
 
-  test.runIf(needs("openssl"))(
+  testWithTools("openssl")(
     "--cert and --key as a client certificate for a server that demands one; -x dumps plaintext",
     async () => {
       const dir = await testDir("tls");
@@ -220,7 +219,7 @@ function startOpensslClient(port: number, extra: readonly string[] = []): Peer {
 }
 
 describe("socklab listen tls:// against openssl s_client", () => {
-  test.runIf(needs("openssl"))(
+  testWithTools("openssl")(
     "a throwaway certificate: its fingerprint is printed, bytes go both ways, our EOF ends the client",
     async () => {
       const server = await startListening(["listen", "tls://127.0.0.1:0"]);
@@ -246,7 +245,7 @@ describe("socklab listen tls:// against openssl s_client", () => {
     20_000,
   );
 
-  test.runIf(needs("openssl"))(
+  testWithTools("openssl")(
     "--cert and --key: s_client verifies the certificate against it as CA",
     async () => {
       const dir = await testDir("tls");
@@ -277,7 +276,7 @@ describe("socklab listen tls:// against openssl s_client", () => {
     20_000,
   );
 
-  test.runIf(needs("openssl"))(
+  testWithTools("openssl")(
     "a plain TCP client is dropped with one line and the next TLS client is served",
     async () => {
       const server = await startListening(["listen", "-k", "tls://127.0.0.1:0"]);
@@ -301,7 +300,7 @@ describe("socklab listen tls:// against openssl s_client", () => {
 });
 
 describe("socklab relay between tcp:// and tls://", () => {
-  test.runIf(needs("openssl", "nc"))(
+  testWithTools("openssl", "nc")(
     "tcp:// to tls://: 1 MB from nc through the relay into a TLS listener, same SHA-256",
     async () => {
       const dir = await testDir("tls");
@@ -335,7 +334,7 @@ describe("socklab relay between tcp:// and tls://", () => {
     30_000,
   );
 
-  test.runIf(needs("openssl"))(
+  testWithTools("openssl")(
     "tls:// to tcp://: 1 MB from a TLS client through the relay into a TCP listener, same SHA-256",
     async () => {
       const dir = await testDir("tls");
