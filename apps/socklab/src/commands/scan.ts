@@ -1,7 +1,7 @@
-import { hostKind, isUserFacingError, parseDuration } from "@socklab/core";
+import { hostKind, isUserFacingError } from "@socklab/core";
 import { parsePortList, type ScanResult, scanTcp, scanUdp } from "@socklab/scan";
 import { defineCommand, UsageError } from "../command.ts";
-import { integer } from "../options.ts";
+import { durationOption, integer } from "../options.ts";
 
 /** Reads HOST as written (`[::1]` for IPv6); the empty host is no target. */
 function readHost(text: string): string {
@@ -44,22 +44,11 @@ export default defineCommand({
       description: "Ports probed at once, which is also the most sockets open (1 to 10000)",
       parse: integer("concurrency", 1, 10_000),
     },
-    timeout: {
-      type: "string",
+    timeout: durationOption("timeout", "How long one port may take", {
       short: "w",
-      valueName: "DURATION",
       default: "1",
-      description: "How long one port may take, in seconds or with a unit (500ms, 2s)",
-      parse: (value: string) => {
-        const ms = parseDuration(value, "--timeout");
-        if (ms === 0)
-          throw Object.assign(
-            new RangeError(`Cannot use --timeout "${value}": it must be at least 1ms`),
-            { code: "ERR_SOCKLAB_INVALID_DURATION" },
-          );
-        return ms;
-      },
-    },
+      min: 1,
+    }),
     open: { type: "boolean", description: "Print only open ports" },
   },
   maxPositionals: 2,

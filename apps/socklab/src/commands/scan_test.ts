@@ -145,7 +145,7 @@ describe("socklab scan", () => {
       "Cannot scan: give a host and ports, such as socklab scan 127.0.0.1 20-30,80,443",
     ],
     [["", "80"], 'Cannot scan host "": give a host name or address, such as 127.0.0.1'],
-    [["--timeout", "0", "127.0.0.1", "80"], 'Cannot use --timeout "0": it must be at least 1ms'],
+    [["--timeout", "0", "127.0.0.1", "80"], 'Cannot use --timeout "0": it must be at least 1 ms'],
     [
       ["--timeout", "soon", "127.0.0.1", "80"],
       'Cannot use --timeout "soon": expected seconds or a duration such as 500ms, 2s or 1m (at most 24 days)',
