@@ -180,8 +180,10 @@ describe("socklab relay, streams, against nc and socat", () => {
     await allRead;
     const after = await memory(relay.child.pid!);
     client.destroy();
-    // Everything in flight is a few MiB of buffers; 100 MB held would show as 100 MB more.
-    expect(after.peak - before.now).toBeLessThan(40 * 1024 * 1024);
+    // Everything in flight is a few MiB of buffers; 100 MB held would show as 100 MB more. The
+    // rest of the margin is garbage not yet collected: Node 24's V8 lets its young generation grow
+    // further before it collects (52 MB seen there, under 40 MB on Node 20).
+    expect(after.peak - before.now).toBeLessThan(64 * 1024 * 1024);
   }, 60_000);
 });
 
